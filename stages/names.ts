@@ -35,42 +35,8 @@ export const CONTAINER_PORTS = {
     nginx: 8080,
 } as const;
 
-/** The database objects the lab creates. */
-export const DATABASE = {
-    name: "lab",
-    schema: "lab",
-    /** Owns the database; in stages 1-3 the app also connects as this role (a lesson of stage 4). */
-    ownerUser: "lab_owner",
-    replicationUser: "replicator",
-    replicationSlot: "replica_1",
-} as const;
-
-/** Response headers that make the lab observable from a browser or curl. */
-export const HEADERS = {
-    instance: "X-Instance",
-    dbNode: "X-Db-Node",
-    cache: "X-Cache",
-    upstream: "X-Upstream",
-} as const;
-
 /**
- * The demo app's environment contract (app/README.md documents it). The builders set these, the
- * app reads them; nothing else spells them.
+ * What the program and the demo app must agree on (env keys, headers, database objects) lives in
+ * the app's own contract module, so the app's image builds from app/ alone; it is re-exported here.
  */
-export const APP_ENV = {
-    port: "APP_PORT",
-    instance: "APP_INSTANCE",
-    dbPrimaryHost: "DB_PRIMARY_HOST",
-    dbPrimaryPort: "DB_PRIMARY_PORT",
-    dbReplicaHost: "DB_REPLICA_HOST",
-    dbReplicaPort: "DB_REPLICA_PORT",
-    dbName: "DB_NAME",
-    dbUser: "DB_USER",
-    dbPassword: "DB_PASSWORD",
-    redisHost: "REDIS_HOST",
-    redisPort: "REDIS_PORT",
-    redisUser: "REDIS_USER",
-    redisPassword: "REDIS_PASSWORD",
-    cacheTtlSeconds: "CACHE_TTL_SECONDS",
-    logLevel: "LOG_LEVEL",
-} as const;
+export { APP_ENV, DATABASE, HEADERS } from "../app/src/contract";
