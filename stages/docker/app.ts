@@ -1,0 +1,101 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { APP_ENV, CONTAINER_PORTS, DATABASE, SERVICES } from "../names";
+import { DockerContext, containerOptions, dockerName, env, labLabels, publish, selfHealing } from "./common";
+
+/** The repository root: the app image's build context (the npm workspace's lock file lives there). */
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const APP_IMAGE_REPOSITORY = "devsecops-journey/app";
+
+export interface AppTierArgs {
+    readonly primaryHost: string;
+    readonly replicaHost?: string;
+    readonly cacheHost?: string;
+    readonly dbPassword: pulumi.Input<string>;
+    /** The containers the app needs running before it starts (the databases, the cache). */
+    readonly dependsOn: pulumi.Resource[];
+}
+
+/** The demo app's instances: one in stage 1, `appReplicas` from stage 2 on, all on the alias "app". */
+export class AppTier extends pulumi.ComponentResource {
+    readonly instances: docker.Container[] = [];
+    /** DNS names of the instances on the lab network (app-1, app-2, ...). */
+    readonly hosts: string[] = [];
+    /** Host ports of the instances, where the profile publishes them. */
+    readonly hostPorts: number[] = [];
+
+    constructor(name: string, ctx: DockerContext, args: AppTierArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("devsecops:docker:AppTier", name, {}, opts);
+        const { lab, network } = ctx;
+        const { profile } = lab;
+        const image = lab.images.app ?? this.buildImage();
+        const envs = [
+            env(APP_ENV.port, CONTAINER_PORTS.app),
+            env(APP_ENV.dbPrimaryHost, args.primaryHost),
+            env(APP_ENV.dbPrimaryPort, CONTAINER_PORTS.postgres),
+            env(APP_ENV.dbName, DATABASE.name),
+            env(APP_ENV.dbUser, DATABASE.ownerUser),
+            // Stages 1-3 hand the password over in plain env: the pack's advisory, stage 4's lesson.
+            env(APP_ENV.dbPassword, args.dbPassword),
+            ...(args.replicaHost
+                ? [env(APP_ENV.dbReplicaHost, args.replicaHost), env(APP_ENV.dbReplicaPort, CONTAINER_PORTS.postgres)]
+                : []),
+            ...(args.cacheHost
+                ? [env(APP_ENV.redisHost, args.cacheHost), env(APP_ENV.redisPort, CONTAINER_PORTS.redis)]
+                : []),
+        ];
+        for (let i = 1; i <= lab.appInstances; i++) {
+            const host = `${SERVICES.app}-${i}`;
+            const hostPort = lab.ports.app + i - 1;
+            this.hosts.push(host);
+            if (profile.app.publishEachInstance) this.hostPorts.push(hostPort);
+            this.instances.push(new docker.Container(host, {
+                name: dockerName(profile, host),
+                image,
+                hostname: host,
+                envs: [env(APP_ENV.instance, host), ...envs],
+                // "app" is shared by every instance: Docker's DNS answers it with all of them (stage 2's
+                // round robin); "app-N" names one instance for Nginx's upstream list.
+                networksAdvanced: [{ name: network.name, aliases: [SERVICES.app, host] }],
+                ports: profile.app.publishEachInstance ? publish(profile, CONTAINER_PORTS.app, hostPort) : [],
+                labels: labLabels(profile, "app"),
+                ...selfHealing(profile, [
+                    "CMD", "node", "-e",
+                    `fetch('http://127.0.0.1:${CONTAINER_PORTS.app}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+                ]),
+            }, containerOptions(this, args.dependsOn)));
+        }
+        this.registerOutputs({});
+    }
+
+    /** Builds app/ into a local image tagged with a hash of its sources: pinned, and new when they change. */
+    private buildImage(): pulumi.Output<string> {
+        const built = new docker.Image("app-image", {
+            imageName: `${APP_IMAGE_REPOSITORY}:${appSourceHash()}`,
+            build: {
+                context: REPO_ROOT,
+                dockerfile: path.join(REPO_ROOT, "app", "Dockerfile"),
+            },
+            skipPush: true,
+        }, { parent: this });
+        return built.imageName;
+    }
+}
+
+/** A short content hash of everything the app image is built from. */
+export function appSourceHash(root = REPO_ROOT): string {
+    const hash = createHash("sha256");
+    const files = ["package.json", "package-lock.json", "app/package.json", "app/tsconfig.json", "app/Dockerfile"];
+    const walk = (dir: string): string[] =>
+        fs.readdirSync(path.join(root, dir), { withFileTypes: true })
+            .flatMap((entry) => entry.isDirectory() ? walk(path.join(dir, entry.name)) : [path.join(dir, entry.name)]);
+    for (const file of [...files, ...walk("app/src").sort()]) {
+        const full = path.join(root, file);
+        if (!fs.existsSync(full)) continue;
+        hash.update(file).update("\0").update(fs.readFileSync(full)).update("\0");
+    }
+    return hash.digest("hex").slice(0, 12);
+}

@@ -1,0 +1,26 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Target } from "./profile";
+
+/** What every stage exports: where to go, what to try, what is still wrong; secrets only as secrets. */
+export interface StageOutputs {
+    readonly stage: number;
+    readonly title: string;
+    readonly target: Target;
+    /** URLs to open in a browser. */
+    readonly entryPoints: string[];
+    readonly tryThis: string[];
+    /** The lessons this stage leaves open on purpose (the pack's advisories, in plain words). */
+    readonly lessons: readonly string[];
+    /** The database owner's password, for psql from the host: a Pulumi secret. */
+    readonly databasePassword: pulumi.Output<string>;
+}
+
+/** Fills `{name}` placeholders in a stage story; an unknown placeholder is a bug in the story. */
+export function fillStory(lines: readonly string[], values: Record<string, string>): string[] {
+    return lines.map((line) =>
+        line.replace(/\{([a-zA-Z]+)\}/g, (_, key: string) => {
+            if (!(key in values)) throw new Error(`story placeholder {${key}} has no value`);
+            return values[key];
+        }),
+    );
+}

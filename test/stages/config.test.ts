@@ -1,0 +1,97 @@
+import { runProgramExpectingError, runProgram } from "../support/mocks";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE, LabConfigError, SETTINGS } from "../../stages/config";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+/** Each bad value stops the program before any resource, with one line naming key, value and rule. */
+const BAD: { name: string; config: Record<string, string>; key: string; value: string; allowed: RegExp }[] = [
+    { name: "an unknown stage", config: { stage: "7" }, key: "stage", value: '"7"', allowed: /1 to 6/ },
+    { name: "stage 0", config: { stage: "0" }, key: "stage", value: '"0"', allowed: /1 to 6/ },
+    { name: "stage 3.5", config: { stage: "3.5" }, key: "stage", value: '"3.5"', allowed: /whole number from 1 to 6/ },
+    { name: 'stage "three"', config: { stage: "three" }, key: "stage", value: '"three"', allowed: /whole number/ },
+    { name: "a stage not built yet", config: { stage: "4" }, key: "stage", value: "4", allowed: /not available yet: choose one of 1, 2, 3/ },
+    { name: "replicas 0", config: { stage: "2", appReplicas: "0" }, key: "appReplicas", value: '"0"', allowed: /from 2 to 9/ },
+    { name: "replicas 100", config: { stage: "2", appReplicas: "100" }, key: "appReplicas", value: '"100"', allowed: /from 2 to 9/ },
+    { name: "replicas 2.5", config: { stage: "2", appReplicas: "2.5" }, key: "appReplicas", value: '"2.5"', allowed: /whole number/ },
+    { name: "a privileged port", config: { stage: "1", appHostPort: "80" }, key: "appHostPort", value: '"80"', allowed: /from 1024 to 65535/ },
+    { name: "a port past 65535", config: { stage: "1", dbHostPort: "70000" }, key: "dbHostPort", value: '"70000"', allowed: /from 1024 to 65535/ },
+    {
+        name: "a port taken twice",
+        config: { stage: "1", appHostPort: "15432" },
+        key: "dbHostPort", value: "15432", allowed: /devsecops:appHostPort already gives to app instance 1/,
+    },
+    {
+        name: "an instance port range running into the database port",
+        config: { stage: "2", appHostPort: "15430" },
+        key: "dbHostPort", value: "15432", allowed: /already gives to app instance 3/,
+    },
+    {
+        name: "an instance range past 65535",
+        config: { stage: "2", appHostPort: "65534" },
+        key: "appHostPort", value: "65534", allowed: /app instance 3 on port 65536/,
+    },
+    { name: "an empty image", config: { stage: "1", postgresImage: "" }, key: "postgresImage", value: '""', allowed: /is empty: use an image pinned/ },
+    { name: "an image on latest", config: { stage: "3", nginxImage: "nginx:latest" }, key: "nginxImage", value: '"nginx:latest"', allowed: /moving tag latest/ },
+    { name: "an image without a tag", config: { stage: "3", redisImage: "redis" }, key: "redisImage", value: '"redis"', allowed: /has no tag/ },
+    {
+        name: "a registry port mistaken for a tag",
+        config: { stage: "1", appImage: "registry.local:5000/app" },
+        key: "appImage", value: '"registry.local:5000/app"', allowed: /has no tag/,
+    },
+    { name: "a misspelt key", config: { stage: "1", appReplica: "3" }, key: "appReplica", value: "", allowed: /did you mean devsecops:appReplicas\?/ },
+];
+
+describe("config validation", () => {
+    for (const bad of BAD) {
+        it(`rejects ${bad.name} with one line, before any resource`, async () => {
+            const { error, resources } = await runProgramExpectingError(bad.config);
+            assert.ok(error instanceof LabConfigError, `expected a LabConfigError, got ${error.stack}`);
+            assert.ok(pulumi.RunError.isInstance(error), "Pulumi prints a RunError without a stack trace");
+            assert.equal(error.message.includes("\n"), false, `more than one line: ${error.message}`);
+            assert.match(error.message, new RegExp(`${CONFIG_NAMESPACE}:${bad.key}\\b`));
+            assert.ok(error.message.includes(bad.value), `the value ${bad.value} is not named: ${error.message}`);
+            assert.match(error.message, bad.allowed);
+            assert.deepEqual(resources.map((r) => r.name), []);
+        });
+    }
+
+    it("tells a missing stage how to pick one", async () => {
+        const { error } = await runProgramExpectingError({});
+        assert.match(error.message, /devsecops:stage is not set: select a stage's stack \(pulumi stack select stage1\)/);
+    });
+
+    it("accepts a digest-pinned image and a registry with a port", async () => {
+        const run = await runProgram({
+            stage: "1",
+            postgresImage: "postgres@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            appImage: "registry.local:5000/devsecops/app:1.2.3",
+        });
+        assert.ok(run.resources.some((r) => r.inputs.name === "registry.local:5000/devsecops/app:1.2.3" || r.inputs.image === "registry.local:5000/devsecops/app:1.2.3"));
+    });
+});
+
+describe("Pulumi.yaml and the stack files", () => {
+    const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as any;
+
+    it("names the project after the config namespace", () => {
+        assert.equal(project.name, CONFIG_NAMESPACE);
+    });
+
+    it("declares every setting with the program's type and default, and nothing else", () => {
+        const declared = Object.entries(project.config).map(([key, d]: [string, any]) => ({ key, type: d.type, default: d.default }));
+        const expected = Object.entries(SETTINGS).map(([key, s]) => ({ key, type: s.type, default: "default" in s ? s.default : undefined }));
+        assert.deepEqual(declared, expected);
+    });
+
+    for (const stage of [1, 2, 3, 4, 5, 6]) {
+        it(`Pulumi.stage${stage}.yaml selects stage ${stage}`, () => {
+            const stack = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.stage${stage}.yaml`), "utf8")) as any;
+            assert.equal(String(stack.config[`${CONFIG_NAMESPACE}:stage`]), String(stage));
+        });
+    }
+});
