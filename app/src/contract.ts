@@ -18,6 +18,8 @@ export const HEADERS = {
     instance: "X-Instance",
     dbNode: "X-Db-Node",
     cache: "X-Cache",
+    /** Why a read went to the primary although a replica is configured (absent otherwise). */
+    dbFallback: "X-Db-Fallback",
     upstream: "X-Upstream",
 } as const;
 
@@ -41,4 +43,38 @@ export const APP_ENV = {
     redisPassword: "REDIS_PASSWORD",
     cacheTtlSeconds: "CACHE_TTL_SECONDS",
     logLevel: "LOG_LEVEL",
+} as const;
+
+/**
+ * What the app does in Redis, so stage 4's ACL user can allow exactly that: these commands, on keys
+ * starting with this prefix. (The cache fill is a Lua script; Redis checks its GET and SET too.)
+ */
+export const CACHE = {
+    keyPrefix: "lab:item:",
+    commands: ["get", "set", "eval", "ping"],
+} as const;
+
+/**
+ * Stage 4 on: the app reads its credentials from Vault (KV v2) instead of its environment. The
+ * program's bootstrap step writes them at this path; the app's token may read only this path.
+ */
+export const VAULT = {
+    /** KV v2 mount (Vault dev mode mounts KV v2 at "secret/"). */
+    mount: "secret",
+    /** Path under the mount; the HTTP read is GET /v1/<mount>/data/<path>. */
+    path: "devsecops/app",
+    /** The app's policy name. */
+    policy: "devsecops-app",
+    /** Field names inside the secret. */
+    fields: {
+        dbUser: "db_user",
+        dbPassword: "db_password",
+        redisUser: "redis_user",
+        redisPassword: "redis_password",
+    },
+    /** The app's environment for Vault (the token arrives as a file, never as a value). */
+    env: {
+        addr: "VAULT_ADDR",
+        tokenFile: "VAULT_TOKEN_FILE",
+    },
 } as const;

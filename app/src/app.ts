@@ -1,0 +1,119 @@
+/**
+ * Builds the app: one fastify instance wired to its database pools, cache and metrics. main.ts
+ * listens with it; tests build it in-process with their own config.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import { ItemCache } from "./cache";
+import type { AppConfig } from "./config";
+import { HEADERS } from "./contract";
+import { Database } from "./db";
+import { errorHandler, formatSchemaError, notFound } from "./errors";
+import { ItemService } from "./items";
+import { createLogger } from "./log";
+import { createMetrics } from "./metrics";
+import { healthRoutes } from "./routes/health";
+import { itemRoutes } from "./routes/items";
+import { pageRoutes } from "./routes/page";
+import { validatorCompiler } from "./schemas";
+
+/** Bodies are small JSON objects; anything larger is refused with 413 before it is parsed. */
+export const BODY_LIMIT = 16 * 1024;
+
+/** The app's version, from app/package.json (next to src/ and dist/ alike). */
+export const VERSION = readVersion();
+
+function readVersion(): string {
+    try {
+        return (JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as { version?: string }).version ?? "unknown";
+    } catch {
+        return "unknown";
+    }
+}
+
+export interface AppDeps {
+    /** A pino logger to use instead of one on stdout (tests capture lines with it). */
+    logger?: FastifyBaseLogger;
+}
+
+// Sent on every response (the page replaces the CSP with its own). HSTS is the TLS edge's job (stage 4).
+const SECURITY_HEADERS: Record<string, string> = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+};
+
+// Probes and scrapes would drown the log at info.
+const QUIET_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
+
+export function buildApp(config: AppConfig, deps: AppDeps = {}): FastifyInstance {
+    if (!config.db.password) throw new Error("buildApp: no database password (with Vault, await withVaultSecrets(config) first)");
+    const logger = deps.logger ?? createLogger(config.logLevel, config.instance);
+    const app = Fastify({
+        loggerInstance: logger,
+        logController: new LogController({ disableRequestLogging: true }), // one line per request, in onResponse below
+        bodyLimit: BODY_LIMIT,
+        onProtoPoisoning: "error",
+        onConstructorPoisoning: "error",
+        requestTimeout: 30_000, // a slow client cannot hold a connection forever
+        return503OnClosing: true,
+        schemaErrorFormatter: formatSchemaError,
+        routerOptions: { maxParamLength: 100 },
+    });
+    app.setValidatorCompiler(validatorCompiler);
+    // Fastify parses text/plain by default; the API takes JSON only, so anything else is a 415.
+    app.removeContentTypeParser("text/plain");
+
+    const db = new Database(config, app.log);
+    const cache = new ItemCache(config, app.log);
+    const metrics = createMetrics(config.instance, VERSION, () => db.replicaLagSeconds());
+    const items = new ItemService(db, cache, metrics);
+
+    app.addHook("onRequest", async (_request, reply) => {
+        reply.header(HEADERS.instance, config.instance).headers(SECURITY_HEADERS);
+    });
+    // A request in flight when shutdown begins gets its answer, then its keep-alive connection is
+    // closed: server.close() waits for every connection, and an idle client would otherwise hold it.
+    let closing = false;
+    app.addHook("preClose", async () => {
+        closing = true;
+    });
+    app.addHook("onSend", async (_request, reply) => {
+        if (closing) reply.header("Connection", "close");
+    });
+    app.addHook("onResponse", async (request, reply) => {
+        const route = request.routeOptions.url ?? "(unmatched)";
+        const labels = { method: request.method, route, status_code: String(reply.statusCode) };
+        metrics.httpRequests.inc(labels);
+        metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+        const line = {
+            method: request.method,
+            url: request.url.slice(0, 200),
+            route,
+            status: reply.statusCode,
+            ms: Math.round(reply.elapsedTime * 10) / 10,
+            dbNode: reply.getHeader(HEADERS.dbNode),
+            cache: reply.getHeader(HEADERS.cache),
+            fallback: reply.getHeader(HEADERS.dbFallback),
+        };
+        if (QUIET_ROUTES.has(route)) request.log.debug(line, "request");
+        else request.log.info(line, "request");
+    });
+    app.setErrorHandler(errorHandler(BODY_LIMIT));
+    app.setNotFoundHandler(notFound);
+
+    app.register(healthRoutes, { instance: config.instance, db, cache, metrics });
+    app.register(itemRoutes, { prefix: "/api/items", items });
+    app.register(pageRoutes, { instance: config.instance, items, db, cache });
+
+    // Runs after the server has stopped accepting and every in-flight request has been answered.
+    app.addHook("onClose", async () => {
+        await Promise.all([db.close(), cache.close()]);
+        app.log.info("database pools and cache connection closed");
+    });
+    return app;
+}
