@@ -77,6 +77,8 @@ export class ItemCache {
             password: redis.password,
             // A command while disconnected fails at once instead of queueing for a Redis that may not come back.
             disableOfflineQueue: true,
+            // No CLIENT SETINFO on connect: stage 4's ACL user may run only the commands in CACHE.
+            disableClientInfo: true,
         });
         client.on("ready", () => {
             this.up = true;

@@ -10,6 +10,8 @@ export const DATABASE = {
     /** Owns the database; in stages 1-3 the app also connects as this role (a lesson of stage 4). */
     ownerUser: "lab_owner",
     replicationUser: "replicator",
+    /** Stage 4: the app's own role, DML on the lab schema only (before, it connects as the owner). */
+    appUser: "lab_app",
     replicationSlot: "replica_1",
 } as const;
 

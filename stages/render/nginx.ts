@@ -1,9 +1,18 @@
 /**
- * nginx.conf for the stage-3 L7 load balancer. Pure function, no Pulumi: the builder mounts the text
- * as /etc/nginx/nginx.conf of the official nginx image (1.27/1.29), and test/render/nginx.test.ts
- * runs Debian's nginx 1.22 with the same text, so only directives both know are used.
+ * nginx.conf for the stage-3 L7 load balancer, and stage 4's hardened edge (TLS, redirect, security
+ * headers, rate limit: nginx-edge.ts). Pure function, no Pulumi: the builder mounts the text as
+ * /etc/nginx/nginx.conf of the official nginx image (1.27/1.29), and test/render/nginx*.test.ts run
+ * Debian's nginx 1.22 with the same text, so only directives both know are used.
  */
 import { CONTAINER_PORTS, HEADERS } from "../names";
+import {
+    NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions, rateLimitRules, rateLimitZones, redirectServer,
+    securityHeaderMaps, securityHeaders, tlsSettings, validateRateLimit,
+} from "./nginx-edge";
+
+export {
+    NGINX_READ_ONLY_ROOT_PATHS, NGINX_TLS_PATHS, NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions,
+} from "./nginx-edge";
 
 /** Where the builder mounts the file in the official image. */
 export const NGINX_PATHS = { config: "/etc/nginx/nginx.conf" } as const;
@@ -30,18 +39,6 @@ export interface NginxPaths {
     accessLog: string;
 }
 
-/** Stage 4 (not implemented yet): TLS at the edge. */
-export interface NginxTlsOptions {
-    certificatePath: string;
-    keyPath: string;
-}
-
-/** Stage 4 (not implemented yet): per-client rate limit. */
-export interface NginxRateLimitOptions {
-    requestsPerSecond: number;
-    burst: number;
-}
-
 export interface NginxConfOptions {
     /** Default 8080 (CONTAINER_PORTS.nginx): unprivileged, so stage 4 can drop root. */
     listenPort?: number;
@@ -51,12 +48,15 @@ export interface NginxConfOptions {
     paths?: Partial<NginxPaths>;
     /**
      * Worker user when the master starts as root (the official image does). Default "nginx", the
-     * image's user; null leaves the directive out (non-root master, which ignores it anyway).
+     * image's user; null leaves the directive out (non-root master, which ignores it anyway: stage 4
+     * runs the image as uid 101 with paths NGINX_READ_ONLY_ROOT_PATHS).
      */
     user?: string | null;
     /** Default "64k": the API takes small JSON; a bigger body is refused with 413 before any upstream sees it. */
     clientMaxBodySize?: string;
+    /** Stage 4: HTTPS on tls.listenPort; listenPort then only redirects (and answers /nginx-health). */
     tls?: NginxTlsOptions;
+    /** Stage 4: per-client limit on what reaches the app (requests, optionally connections). */
     rateLimit?: NginxRateLimitOptions;
 }
 
@@ -81,10 +81,6 @@ function port(what: string, value: number): number {
 const MAX_TRIES = 3;
 
 export function renderNginxConf(opts: NginxConfOptions): string {
-    if (opts.tls || opts.rateLimit) {
-        // Failing loudly beats a config that looks protected and is not.
-        throw new Error("nginx TLS and rate limiting arrive in stage 4 and are not implemented yet");
-    }
     if (opts.upstreams.length === 0) throw new Error("nginx needs at least one upstream");
     const paths = { ...DEFAULT_PATHS, ...opts.paths };
     for (const [key, value] of Object.entries(paths)) word(`path ${key}`, value);
@@ -107,7 +103,40 @@ export function renderNginxConf(opts: NginxConfOptions): string {
     });
     const tries = Math.min(opts.upstreams.length, MAX_TRIES);
 
-    return `# devsecops-journey: stage-3 L7 load balancer. Rendered; do not edit.
+    const { tls, rateLimit } = opts;
+    if (rateLimit) validateRateLimit(rateLimit);
+    let tlsListen = "";
+    if (tls) {
+        word("tls.certificatePath", tls.certificatePath);
+        word("tls.keyPath", tls.keyPath);
+        port("tls.redirectPort", tls.redirectPort);
+        const tlsPort = port("tls.listenPort", tls.listenPort ?? NGINX_TLS_PORT);
+        if (tlsPort === listenPort) throw new Error(`nginx tls.listenPort ${tlsPort} must differ from listenPort (the redirect)`);
+        tlsListen = `${opts.listenAddress ? `${opts.listenAddress}:` : ""}${tlsPort} ssl`;
+    }
+    const health = `        # Answered by nginx itself: "is the balancer up", whatever the app instances do.
+        location = /nginx-health {
+            access_log off;
+            default_type text/plain;
+            return 200 "ok\\n";
+        }
+`;
+    const proxyServer = tls
+        ? `${redirectServer(listen, tls, health)}
+    # HTTPS: TLS ends here; the app tier behind it is reached over the internal network.
+    server {
+        listen ${tlsListen};
+        client_max_body_size ${bodySize};
+
+${tlsSettings(tls, "        ")}
+${securityHeaders("        ")}`
+        : `
+    server {
+        listen ${listen};
+        client_max_body_size ${bodySize};
+`;
+
+    return `# devsecops-journey: ${tls || rateLimit ? "stage-4 hardened edge" : "stage-3 L7 load balancer"}. Rendered; do not edit.
 ${user === null ? "" : `user ${user};\n`}worker_processes auto;
 pid ${paths.pid};
 error_log ${paths.errorLog} notice;
@@ -132,7 +161,7 @@ http {
         '"upstream":"$upstream_addr","upstream_status":"$upstream_status",'
         '"upstream_time":"$upstream_response_time"}';
     access_log ${paths.accessLog} lab_json;
-
+${rateLimit ? rateLimitZones(rateLimit) : ""}${tls ? securityHeaderMaps() : ""}
     upstream app {
         # Shared memory, so every worker sees the same failures (else each learns them alone).
         zone app 64k;
@@ -143,20 +172,10 @@ ${servers.join("\n")}
         # so a request is never written into a socket the app is closing.
         keepalive_timeout 4s;
     }
-
-    server {
-        listen ${listen};
-        client_max_body_size ${bodySize};
-
-        # Answered by nginx itself: "is the balancer up", whatever the app instances do.
-        location = /nginx-health {
-            access_log off;
-            default_type text/plain;
-            return 200 "ok\\n";
-        }
-
+${proxyServer}
+${health}
         location / {
-            proxy_pass http://app;
+${rateLimit ? rateLimitRules(rateLimit, "            ") : ""}            proxy_pass http://app;
             # HTTP/1.1 and an empty Connection header are what upstream keepalive needs.
             proxy_http_version 1.1;
             proxy_set_header Connection "";
@@ -180,7 +199,7 @@ ${servers.join("\n")}
 
             # Which instance answered (all addresses tried, comma-separated); always, so 5xx too.
             add_header ${HEADERS.upstream} $upstream_addr always;
-        }
+${tls ? `            # This location has an add_header of its own, so it inherits none: repeat the edge's.\n${securityHeaders("            ")}` : ""}        }
     }
 }
 `;

@@ -1,10 +1,18 @@
 /**
  * PostgreSQL primary + streaming replica: server settings, the primary's one-time init, and the
  * replica's clone-then-start entrypoint. Pure functions, no Pulumi: the Docker builder uploads what
- * they return into the official `postgres:17` image, and test/render/postgres.test.ts runs the very
- * same text against Debian's Postgres 15, so every setting here must be valid for both.
+ * they return into the official `postgres:17` image, and test/render/postgres*.test.ts run the very
+ * same text against Debian's Postgres 15, so every setting here must be valid for both. Stage 4's
+ * roles and pg_hba live in postgres-roles.ts.
  */
 import { DATABASE } from "../names";
+import {
+    APP_DB_USER, BASH_LAB_SECRET, LEAST_PRIVILEGE_ENV, type LeastPrivilegeOptions, checkCidr, renderLeastPrivilegeSql, renderPgHba,
+} from "./postgres-roles";
+
+export {
+    APP_DB_USER, LEAST_PRIVILEGE_ENV, type LeastPrivilegeOptions, POSTGRES_SECRET_PATHS, renderLeastPrivilegeSql, renderPgHba,
+} from "./postgres-roles";
 
 /** Where the scripts live in the official image (the builder uploads them there). */
 export const POSTGRES_PATHS = {
@@ -12,8 +20,11 @@ export const POSTGRES_PATHS = {
     dataDir: "/var/lib/postgresql/data",
     /** Run once by the image's entrypoint, only when it initialises an empty data directory. */
     primaryInitScript: "/docker-entrypoint-initdb.d/10-lab-init.sh",
-    /** The replica's entrypoint; it ends with `exec "$@"` into the image's own entrypoint. */
-    replicaEntrypoint: "/usr/local/bin/lab-replica-entrypoint.sh",
+    /**
+     * The replica's entrypoint; it ends with `exec "$@"` into the image's own entrypoint. In a folder
+     * of its own: stage 4 mounts that folder as a read-only volume.
+     */
+    replicaEntrypoint: "/usr/local/lab/replica-entrypoint.sh",
 } as const;
 
 /** Environment the official image itself reads (set by the builder on the primary). */
@@ -135,6 +146,11 @@ export interface PrimaryInitScriptOptions {
      * REPLICATION_PASSWORD needed; an unused slot would hold WAL for a replica that never comes.
      */
     replication?: boolean;
+    /**
+     * Stage 4: an app role with DML only, passwords from VAR or VAR_FILE (LEAST_PRIVILEGE_ENV), and
+     * a pg_hba.conf that replaces the image's (renderPgHba).
+     */
+    leastPrivilege?: LeastPrivilegeOptions;
 }
 
 /**
@@ -143,12 +159,9 @@ export interface PrimaryInitScriptOptions {
  * the server, which also reloads pg_hba.conf.
  */
 export function renderPrimaryInitScript(opts: PrimaryInitScriptOptions): string {
-    const cidr = opts.replicationCidr;
-    const isCidr = /^([0-9]{1,3}\.){3}[0-9]{1,3}\/[0-9]{1,2}$/.test(cidr) || /^[0-9a-fA-F:]+\/[0-9]{1,3}$/.test(cidr);
-    if (!isCidr && cidr !== "samenet") {
-        throw new Error(`replicationCidr "${cidr}" is not a CIDR such as 172.28.0.0/16 (or "samenet")`);
-    }
+    const cidr = checkCidr("replicationCidr", opts.replicationCidr);
     const replication = opts.replication !== false;
+    if (opts.leastPrivilege) return leastPrivilegeInitScript(opts.leastPrivilege, cidr, replication);
     const pw = PRIMARY_INIT_ENV.replicationPassword;
     const sql = renderPrimaryInitSql({ replication });
     const header = `#!/usr/bin/env bash
@@ -176,14 +189,71 @@ echo "host replication ${DATABASE.replicationUser} ${cidr} scram-sha-256" >> "$P
 `;
 }
 
+/** Stage 4's init: the schema, three roles, the slot, and the replaced pg_hba.conf. */
+function leastPrivilegeInitScript(lp: LeastPrivilegeOptions, replicationCidr: string, replication: boolean): string {
+    const env = LEAST_PRIVILEGE_ENV;
+    const hba = renderPgHba({ appUser: lp.appUser, appCidr: lp.appCidr, replicationCidr: replication ? replicationCidr : null });
+    const sql = renderPrimaryInitSql({ replication }) + renderLeastPrivilegeSql(lp.appUser);
+    const passwords = [
+        `lab_secret ${env.appPassword} "the app role logs in with it"`,
+        ...(replication ? [`lab_secret ${env.replicationPassword} "the replica logs in with it"`] : []),
+    ];
+    const psqlEnv = [`LAB_APP_PASSWORD="$${env.appPassword}"`, ...(replication ? [`LAB_REPLICATION_PASSWORD="$${env.replicationPassword}"`] : [])];
+    const getenv = ["\\getenv app_password LAB_APP_PASSWORD", ...(replication ? ["\\getenv replication_password LAB_REPLICATION_PASSWORD"] : [])];
+    return `#!/usr/bin/env bash
+# devsecops-journey: one-time init of the primary, least privilege (stage 4): schema, app role${replication ? ", replication role and slot" : ""},
+# and a pg_hba.conf that replaces the image's.
+# The image *sources* a non-executable *.sh, so this keeps its own shell options (no set -u).
+set -Eeo pipefail
+
+${BASH_LAB_SECRET}
+
+${passwords.join("\n")}
+
+# The passwords reach psql through its environment alone and become psql variables by \\getenv
+# (psql >= 15): in psql's arguments they would show in \`ps\` on the host while the init runs.
+${psqlEnv.join(" ")} \\
+    psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<'EOSQL'
+${getenv.join("\n")}
+${sql}EOSQL
+
+# Replace, not append: the image's file trusts every local connection and accepts every role from
+# every address. The server reads it when the image restarts it after this script.
+cat > "$PGDATA/pg_hba.conf" <<'EOHBA'
+${hba}EOHBA
+echo "lab-init: roles ${DATABASE.ownerUser}, ${lp.appUser ?? APP_DB_USER}${replication ? `, ${DATABASE.replicationUser}` : ""} created; pg_hba.conf replaced"
+`;
+}
+
+export interface ReplicaEntrypointOptions {
+    /** Stage 4: also accept REPLICATION_PASSWORD_FILE (a file holding the password) instead of the value. */
+    passwordFile?: boolean;
+}
+
 /**
  * POSIX sh entrypoint for the replica container, run as the postgres user (uid 999 in the image)
  * with the image's own `docker-entrypoint.sh postgres ...` as its arguments. On an empty data
  * directory it clones the primary; the image's entrypoint then skips initdb because PG_VERSION
  * exists, and postgres starts as a standby (`-R` wrote standby.signal and primary_conninfo).
  */
-export function renderReplicaEntrypoint(): string {
+export function renderReplicaEntrypoint(opts: ReplicaEntrypointOptions = {}): string {
     const e = REPLICA_ENV;
+    const file = LEAST_PRIVILEGE_ENV.replicationPasswordFile;
+    const password = opts.passwordFile
+        ? `# The password as a value or, better, as a file (stage 4: nothing secret in the environment).
+if [ -n "\${${e.replicationPassword}:-}" ] && [ -n "\${${file}:-}" ]; then
+    echo "replica: set ${e.replicationPassword} or ${file}, not both" >&2
+    exit 1
+fi
+if [ -n "\${${file}:-}" ]; then
+    if [ ! -r "$${file}" ]; then
+        echo "replica: ${file} names $${file}, which is not a readable file" >&2
+        exit 1
+    fi
+    ${e.replicationPassword}="$(cat "$${file}")"
+fi
+: "\${${e.replicationPassword}:?${e.replicationPassword} or ${file} must be set}"`
+        : `: "\${${e.replicationPassword}:?${e.replicationPassword} must be set}"`;
     return `#!/bin/sh
 # devsecops-journey: clone the primary once, then hand over to the image's entrypoint.
 set -eu
@@ -191,7 +261,7 @@ set -eu
 : "\${PGDATA:?PGDATA must be set}"
 : "\${${e.primaryHost}:?${e.primaryHost} must be set}"
 : "\${${e.replicationUser}:?${e.replicationUser} must be set}"
-: "\${${e.replicationPassword}:?${e.replicationPassword} must be set}"
+${password}
 : "\${${e.replicationSlot}:?${e.replicationSlot} must be set}"
 ${e.primaryPort}="\${${e.primaryPort}:-5432}"
 wait_seconds="\${${e.waitSeconds}:-120}"

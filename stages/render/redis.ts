@@ -4,7 +4,7 @@
  * redis-server 7 with the same text.
  */
 import { createHash } from "node:crypto";
-import { CONTAINER_PORTS } from "../names";
+import { CACHE, CONTAINER_PORTS } from "../names";
 
 /** Where the builder puts the file in the official image (started as `redis-server <path>`). */
 export const REDIS_PATHS = {
@@ -16,11 +16,46 @@ export const REDIS_PATHS = {
 /** A named ACL user: only the commands listed, only the keys matching the patterns. */
 export interface RedisAclUser {
     name: string;
-    password: string;
+    /** Required unless nopass. */
+    password?: string;
+    /** Any password (or none) logs in: only for a user whose commands reveal and change nothing. */
+    nopass?: boolean;
     /** e.g. ["+get", "+set", "+del", "+ping", "+@connection"]; everything else is denied. */
     commands: string[];
-    /** Key patterns, default ["*"]. */
+    /** Key patterns, default ["*"]; [] for no keys at all. */
     keys?: string[];
+}
+
+/** Stage 4's ACL user names (the app's reaches the app through Vault, as redis_user). */
+export const REDIS_USERS = { app: "lab_app", health: "health" } as const;
+
+/**
+ * The app's cache keys (CACHE.keyPrefix in the app's contract): the only keys its user may touch,
+ * so a leaked app password cannot read or wipe anything else kept in this Redis.
+ */
+export const REDIS_APP_KEY_PATTERN = `${CACHE.keyPrefix}*`;
+
+/**
+ * What the app runs (CACHE.commands in its contract), and nothing more: GET, SET (with EX), PING
+ * for /readyz, and EVAL for its fill-if-unchanged script (commands inside a script are checked
+ * against this same list and key pattern, so EVAL adds no rights). node-redis v5 connects with AUTH
+ * (always allowed); the app turns off its CLIENT SETINFO, which Redis 7.0 would not even know.
+ */
+export const REDIS_APP_COMMANDS = CACHE.commands.map((command) => `+${command}`);
+
+export function redisAppUser(password: string, name: string = REDIS_USERS.app): RedisAclUser {
+    return { name, password, commands: [...REDIS_APP_COMMANDS], keys: [REDIS_APP_KEY_PATTERN] };
+}
+
+/** For the container health check: PING and nothing else, so it needs no secret. */
+export const REDIS_HEALTH_USER: RedisAclUser = { name: REDIS_USERS.health, nopass: true, commands: ["+ping"], keys: [] };
+
+/**
+ * The health check's command, run inside the redis image. redis-cli sends AUTH only when it has a
+ * password; a nopass user accepts any, so "-" stands in for one.
+ */
+export function redisHealthCheckCommand(port: number = CONTAINER_PORTS.redis): string[] {
+    return ["redis-cli", "-p", String(port), "--user", REDIS_USERS.health, "--pass", "-", "--no-auth-warning", "ping"];
 }
 
 export interface RedisConfOptions {
@@ -64,15 +99,18 @@ function aclLines(opts: RedisConfOptions): string[] {
         if (!/^[A-Za-z0-9_.-]+$/.test(user.name) || user.name === "default") {
             throw new Error(`redis ACL user name "${user.name}" must be letters, digits, _ . - and not "default"`);
         }
-        if (user.password === "") throw new Error(`redis ACL user "${user.name}" needs a password`);
+        if (user.nopass ? user.password !== undefined : !user.password) {
+            throw new Error(`redis ACL user "${user.name}" needs a password, or nopass without one`);
+        }
         for (const command of user.commands) {
             if (!/^[+-]@?[a-z][a-z0-9|_-]*$/.test(command)) {
                 throw new Error(`redis ACL rule "${command}" for "${user.name}" must look like +get, -flushall or +@read`);
             }
         }
         const keys = (user.keys ?? ["*"]).map((k) => `~${token("key pattern", k)}`);
+        const pass = user.nopass ? ["nopass"] : ["resetpass", hashed(user.password!)];
         lines.push(
-            ["user", user.name, "on", "resetpass", hashed(user.password), "resetkeys", ...keys, "resetchannels", "-@all", ...user.commands].join(" "),
+            ["user", user.name, "on", ...pass, "resetkeys", ...keys, "resetchannels", "-@all", ...user.commands].join(" "),
         );
     }
     return lines;

@@ -35,10 +35,6 @@ describe("render/nginx (pure)", () => {
         assert.match(renderNginxConf({ upstreams: five }), /proxy_next_upstream_tries 3;/);
     });
 
-    it("refuses stage 4's TLS and rate limit rather than ignoring them", () => {
-        assert.throws(() => renderNginxConf({ upstreams, tls: { certificatePath: "/c", keyPath: "/k" } }), /stage 4/);
-    });
-
     it("refuses values that would break out of a directive", () => {
         assert.throws(() => renderNginxConf({ upstreams: [{ name: "x", host: "a; include /etc/passwd", port: 1 }] }), /upstream host/);
         assert.throws(() => renderNginxConf({ upstreams: [] }), /at least one upstream/);

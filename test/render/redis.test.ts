@@ -1,7 +1,9 @@
 import * as assert from "node:assert/strict";
 import { createClient } from "redis";
-import { renderRedisConf } from "../../stages/render/redis";
-import { NEEDS, type RedisServer, skipUnless, startRedis } from "../support/servers";
+import {
+    REDIS_APP_KEY_PATTERN, REDIS_HEALTH_USER, REDIS_USERS, redisAppUser, redisHealthCheckCommand, renderRedisConf,
+} from "../../stages/render/redis";
+import { NEEDS, type RedisServer, requireBinary, run, skipUnless, startRedis } from "../support/servers";
 
 type Client = ReturnType<typeof createClient>;
 
@@ -38,6 +40,15 @@ describe("render/redis (pure)", () => {
         const conf = renderRedisConf({ password: "s3cret-default", users: [{ name: "app", password: "s3cret-app", commands: ["+get"] }] });
         assert.doesNotMatch(conf, /s3cret/);
         assert.match(conf, /^user app on resetpass #[0-9a-f]{64} /m);
+    });
+
+    it("renders stage 4's users: the app on its key prefix only, the health user with PING only and no password", () => {
+        const conf = renderRedisConf({ users: [redisAppUser("s3cret-app"), REDIS_HEALTH_USER] });
+        assert.match(conf, /^user default off resetpass -@all$/m);
+        assert.match(conf, new RegExp(`^user ${REDIS_USERS.app} on resetpass #[0-9a-f]{64} resetkeys ~lab:item:\\* resetchannels -@all \\+get \\+set \\+eval \\+ping$`, "m"));
+        assert.match(conf, /^user health on nopass resetkeys resetchannels -@all \+ping$/m);
+        assert.throws(() => renderRedisConf({ users: [{ name: "x", commands: ["+ping"] }] }), /needs a password/);
+        assert.throws(() => renderRedisConf({ users: [{ name: "x", nopass: true, password: "p", commands: ["+ping"] }] }), /nopass/);
     });
 
     it("refuses ACL rules and names that would break the line", () => {
@@ -126,5 +137,63 @@ describe("render/redis: with auth (stage 4), for real", function () {
         } finally {
             await onlyUsers.close();
         }
+    });
+});
+
+describe("render/redis: stage 4's app and health users, for real", function () {
+    this.timeout(20_000);
+    const appPassword = "AppPassw0rdOnlyLetters";
+    const app = redisAppUser(appPassword);
+    const key = (id: number) => REDIS_APP_KEY_PATTERN.replace("*", String(id));
+    let redis: RedisServer | undefined;
+
+    before(async function () {
+        skipUnless(this, NEEDS.redis);
+        redis = await startRedis((ctx) => renderRedisConf({ ...ctx, users: [app, REDIS_HEALTH_USER] }));
+    });
+    afterEach(closeClients);
+    after(async () => { await redis?.close(); });
+
+    it("refuses every command without authentication (NOAUTH)", async () => {
+        const client = await connect(redis!);
+        assert.match(await failure(() => client.ping()), /NOAUTH/);
+        assert.match(await failure(() => client.get(key(1))), /NOAUTH/);
+    });
+
+    it("connects a real node-redis v5 client as the app and runs what the app runs", async () => {
+        const client = await connect(redis!, { username: app.name, password: appPassword });
+        assert.equal(await client.ping(), "PONG");
+        await client.set(key(1), "row", { expiration: { type: "EX", value: 60 } });
+        assert.equal(await client.get(key(1)), "row");
+        // The app's fill-if-unchanged script (cache.ts): GET and SET inside EVAL, on its own key.
+        const fill = "if not redis.call('GET', KEYS[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', 60) return 1 end return 0";
+        assert.equal(await client.eval(fill, { keys: [key(2)], arguments: ["filled"] }), 1);
+        assert.equal(await client.get(key(2)), "filled");
+        // The app never deletes (a write overwrites the key with a marker), so its user may not.
+        assert.match(await failure(() => client.del(key(1))), /NOPERM/);
+    });
+
+    it("refuses the app anything else: other keys, FLUSHALL, CONFIG, KEYS, a script reaching past its prefix (NOPERM)", async () => {
+        const client = await connect(redis!, { username: app.name, password: appPassword });
+        assert.match(await failure(() => client.set("session:1", "x")), /NOPERM/);
+        assert.match(await failure(() => client.get("lab:other")), /NOPERM/);
+        assert.match(await failure(() => client.flushAll()), /NOPERM/);
+        assert.match(await failure(() => client.configGet("requirepass")), /NOPERM/);
+        assert.match(await failure(() => client.keys("*")), /NOPERM/);
+        assert.match(await failure(() => client.sendCommand(["ACL", "LIST"])), /NOPERM/);
+        assert.match(await failure(() => client.eval("return redis.call('GET', 'session:1')", { keys: [key(3)] })), /NOPERM|can't access/);
+    });
+
+    it("lets the health user in without a secret, to PING and nothing else", async () => {
+        const client = await connect(redis!, { username: REDIS_USERS.health, password: "anything" });
+        assert.equal(await client.ping(), "PONG");
+        assert.match(await failure(() => client.get(key(1))), /NOPERM/);
+        assert.match(await failure(() => client.sendCommand(["INFO"])), /NOPERM/);
+    });
+
+    it("passes the container health check command (redis-cli as the health user)", async () => {
+        const [cli, ...args] = redisHealthCheckCommand(redis!.port);
+        const out = await run("health check", requireBinary(cli, "redis-tools"), ["-h", redis!.host, ...args]);
+        assert.equal(out.trim(), "PONG");
     });
 });
