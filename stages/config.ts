@@ -28,7 +28,12 @@ export const SETTINGS = {
         default: 8081,
         description: "Host port of the app in stage 1; in stage 2 the instances use this port and the next ones.",
     },
-    edgeHostPort: { type: "integer", default: 8080, description: "Host port of the Nginx entry point from stage 3 on." },
+    edgeHostPort: {
+        type: "integer",
+        default: 8080,
+        description: "Host port of the Nginx entry point from stage 3 on (from stage 4 it only redirects to HTTPS).",
+    },
+    edgeTlsHostPort: { type: "integer", default: 8443, description: "Host port of the HTTPS entry point from stage 4 on." },
     dbHostPort: { type: "integer", default: 15432, description: "Host port of the Postgres primary in stages 1-2." },
     dbReplicaHostPort: { type: "integer", default: 15433, description: "Host port of the Postgres replica in stage 2." },
     postgresImage: {
@@ -38,6 +43,11 @@ export const SETTINGS = {
     },
     nginxImage: { type: "string", default: "nginx:1.28.0-alpine", description: "Nginx image, pinned." },
     redisImage: { type: "string", default: "redis:7.4.5-alpine", description: "Redis image, pinned." },
+    vaultImage: {
+        type: "string",
+        default: "hashicorp/vault:1.20.4",
+        description: "Vault image from stage 4 on, pinned (the library image `vault` stopped at 1.13).",
+    },
     appImage: {
         type: "string",
         default: "",
@@ -54,6 +64,7 @@ export interface LabConfig {
     readonly ports: {
         readonly app: number;
         readonly edge: number;
+        readonly edgeTls: number;
         readonly db: number;
         readonly dbReplica: number;
     };
@@ -61,6 +72,7 @@ export interface LabConfig {
         readonly postgres: string;
         readonly nginx: string;
         readonly redis: string;
+        readonly vault: string;
         /** Undefined: build the demo app from app/. */
         readonly app?: string;
     };
@@ -111,6 +123,7 @@ export function parseLabConfig(get: Getter): LabConfig {
     const ports = {
         app: readPort(get, "appHostPort"),
         edge: readPort(get, "edgeHostPort"),
+        edgeTls: readPort(get, "edgeTlsHostPort"),
         db: readPort(get, "dbHostPort"),
         dbReplica: readPort(get, "dbReplicaHostPort"),
     };
@@ -119,6 +132,7 @@ export function parseLabConfig(get: Getter): LabConfig {
         postgres: readImage(get, "postgresImage"),
         nginx: readImage(get, "nginxImage"),
         redis: readImage(get, "redisImage"),
+        vault: readImage(get, "vaultImage"),
         // Empty (the default) builds app/ locally; anything else must be a pinned image like the others.
         app: (get("appImage") ?? "") === "" ? undefined : readImage(get, "appImage"),
     };
@@ -134,6 +148,7 @@ export function publishedPorts(profile: StageProfile, appInstances: number, port
         }
     }
     if (profile.loadBalancer === "nginx") published.push({ key: "edgeHostPort", port: ports.edge, what: "the entry point" });
+    if (profile.tls) published.push({ key: "edgeTlsHostPort", port: ports.edgeTls, what: "the HTTPS entry point" });
     if (profile.database.publish) {
         published.push({ key: "dbHostPort", port: ports.db, what: "the Postgres primary" });
         if (profile.database.replica) {
@@ -167,6 +182,7 @@ function portField(key: SettingName): keyof LabConfig["ports"] {
     const fields: Partial<Record<SettingName, keyof LabConfig["ports"]>> = {
         appHostPort: "app",
         edgeHostPort: "edge",
+        edgeTlsHostPort: "edgeTls",
         dbHostPort: "db",
         dbReplicaHostPort: "dbReplica",
     };

@@ -9,6 +9,12 @@ export const PROJECT = "devsecops-journey";
 export const TIERS = ["edge", "app", "data"] as const;
 export type Tier = (typeof TIERS)[number];
 
+/** The tier label of what spans tiers (stages 1-3's single flat network). */
+export const SHARED_TIER = "shared";
+/** What a resource's tier label may say. */
+export type TierLabel = Tier | typeof SHARED_TIER;
+export const TIER_LABELS: readonly TierLabel[] = [...TIERS, SHARED_TIER];
+
 /** Service names: container names, DNS names on the lab's networks, and Kubernetes object names. */
 export const SERVICES = {
     app: "app",
@@ -25,6 +31,10 @@ export const LABELS = {
     project: "devsecops-journey/project",
     stage: "devsecops-journey/stage",
     tier: "devsecops-journey/tier",
+    /** Only on containers that are not long-running servers: "files" seeds, "job" one-shots. */
+    role: "devsecops-journey/role",
+    /** A hash of the files a container receives: a change replaces the container. */
+    files: "devsecops-journey/files",
 } as const;
 
 /** Ports the servers listen on inside their containers. */
@@ -39,4 +49,37 @@ export const CONTAINER_PORTS = {
  * What the program and the demo app must agree on (env keys, headers, database objects) lives in
  * the app's own contract module, so the app's image builds from app/ alone; it is re-exported here.
  */
-export { APP_ENV, DATABASE, HEADERS } from "../app/src/contract";
+export { APP_ENV, CACHE, DATABASE, HEADERS, VAULT } from "../app/src/contract";
+
+/**
+ * Stage 4's segmented networks. Fixed subnets so pg_hba can name who may connect from where; pick
+ * other ones here if they collide with a network on your machine ("Pool overlaps").
+ */
+export const SUBNETS: Record<Tier, string> = {
+    edge: "10.213.1.0/24",
+    app: "10.213.2.0/24",
+    data: "10.213.3.0/24",
+};
+
+/**
+ * Fixed addresses on the data network (stage 4): the app instances take 10.213.3.32 onwards, so
+ * the app role's pg_hba line is one /27; the replica's replication line is one /32.
+ */
+export const DATA_ADDRESSES = {
+    postgresPrimary: "10.213.3.10",
+    postgresReplica: "10.213.3.11",
+    redis: "10.213.3.12",
+    vault: "10.213.3.13",
+    vaultBootstrap: "10.213.3.14",
+    appInstancesCidr: "10.213.3.32/27",
+    appInstance: (i: number) => `10.213.3.${31 + i}`,
+} as const;
+
+/** Users the official images define, for running them as non-root (uid:gid). */
+export const IMAGE_USERS = {
+    app: "1000:1000",
+    postgres: "999:999",
+    redis: "999:1000",
+    nginx: "101:101",
+    vault: "100:1000",
+} as const;

@@ -13,6 +13,8 @@ export interface StageOutputs {
     readonly lessons: readonly string[];
     /** The database owner's password, for psql from the host: a Pulumi secret. */
     readonly databasePassword: pulumi.Output<string>;
+    /** From stage 4: the edge's self-signed certificate (public), for curl --cacert or a browser. */
+    readonly edgeCertificate?: pulumi.Output<string>;
 }
 
 /** Fills `{name}` placeholders in a stage story; an unknown placeholder is a bug in the story. */

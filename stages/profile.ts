@@ -32,6 +32,18 @@ export interface StageProfile {
     readonly selfHealing: boolean;
     /** The host address published ports bind to: every interface, or loopback only. */
     readonly publishAddress: "0.0.0.0" | "127.0.0.1";
+    /** HTTPS at the edge (self-signed), plain HTTP only redirects; security headers. */
+    readonly tls: boolean;
+    /** A per-client request rate limit at the edge (429 past it). */
+    readonly rateLimit: boolean;
+    /** Separate edge, app and data networks; app and data are internal (no way out, no way in). */
+    readonly segmentation: boolean;
+    /** Where the app's credentials come from: its environment, or Vault with a least-privilege token. */
+    readonly secretsFrom: "env" | "vault";
+    /** Postgres roles split (owner, app DML only, replicator) with pg_hba per network; Redis ACL users. */
+    readonly leastPrivilege: boolean;
+    /** Non-root, read-only root filesystem, no capabilities, no new privileges, memory and CPU limits. */
+    readonly hardening: boolean;
     readonly story: StageStory;
 }
 

@@ -14,6 +14,12 @@ export const stage1: StageProfile = {
     cache: false,
     selfHealing: false,
     publishAddress: "0.0.0.0",
+    tls: false,
+    rateLimit: false,
+    segmentation: false,
+    secretsFrom: "env",
+    leastPrivilege: false,
+    hardening: false,
     story: {
         roadmap: "1. Day 1: The Startup Sprint on Bare Metal",
         scenario:
@@ -25,10 +31,12 @@ export const stage1: StageProfile = {
             "Stop the app (docker stop {instances}) and reload {entry}: the product is gone. That is a single point of failure.",
         ],
         lessons: [
-            "One app instance and one database: either one stopping takes the product down (single point of failure).",
-            "The database port is published to every interface of the host.",
+            "One app instance and one database: either one stopping takes the product down (single point of failure), and no replica holds a copy of the data.",
+            "The app and the database publish their ports on every interface of the host.",
             "The database password reaches the app as a plain environment variable.",
             "Containers have no health checks and no restart policy: nothing notices a failure or heals it.",
+            "Containers run as root with a writable root filesystem, the default capabilities, privilege escalation allowed and no memory or CPU limits.",
+            "One flat network: whatever reaches the network reaches the database.",
         ],
     },
 };

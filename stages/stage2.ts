@@ -27,9 +27,11 @@ export const stage2: StageProfile = {
         ],
         lessons: [
             "DNS round robin is not load balancing: clients cache addresses and keep calling a dead instance.",
-            "Every instance and both databases are published to every interface of the host.",
+            "Every app instance and both databases publish their ports on every interface of the host.",
             "Passwords reach the containers as plain environment variables.",
             "Containers have no health checks and no restart policy.",
+            "Containers run as root with a writable root filesystem, the default capabilities, privilege escalation allowed and no memory or CPU limits.",
+            "One flat network: whatever reaches the network reaches both databases.",
         ],
     },
 };

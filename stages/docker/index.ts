@@ -1,12 +1,13 @@
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "../config";
 import { StageOutputs, fillStory } from "../outputs";
-import { AppTier } from "./app";
-import { dockerName, labLabels } from "./common";
+import { AppCredentialSource, AppTier } from "./app";
+import { dockerName } from "./common";
+import { LabNetworks } from "./network";
 import { LoadBalancer } from "./nginx";
 import { PostgresCluster } from "./postgres";
 import { Cache } from "./redis";
+import { SecretStore } from "./vault";
 
 /**
  * The Docker builder: turns a stage profile into containers on the learner's Docker engine.
@@ -14,29 +15,46 @@ import { Cache } from "./redis";
  */
 export function buildDockerStage(lab: LabConfig): StageOutputs {
     const { profile } = lab;
-    // Stages 1-3 have one flat network: every container can reach every other (stage 4 splits it).
-    const network = new docker.Network("lab-network", {
-        name: dockerName(profile, "network"),
-        labels: labLabels(profile, "shared"),
-    });
-    const ctx = { lab, network };
+    const networks = new LabNetworks("networks", profile);
+    const ctx = { lab, networks };
 
     const database = new PostgresCluster("database", ctx);
     const cache = profile.cache ? new Cache("cache", ctx) : undefined;
+    let credentials: AppCredentialSource;
+    let secretStore: SecretStore | undefined;
+    if (profile.secretsFrom === "vault") {
+        if (!cache?.appLogin) throw new Error(`stage ${profile.stage}: Vault holds the Redis login, so it needs the cache with least privilege`);
+        secretStore = new SecretStore("secrets", ctx, {
+            dbUser: database.appLogin.user,
+            dbPassword: database.appLogin.password,
+            redisUser: cache.appLogin.user,
+            redisPassword: cache.appLogin.password,
+        });
+        credentials = { from: "vault", address: secretStore.address, token: secretStore.appToken };
+    } else {
+        credentials = { from: "env", dbUser: database.appLogin.user, dbPassword: database.appLogin.password };
+    }
     const app = new AppTier("app", ctx, {
         primaryHost: database.primaryHost,
         replicaHost: database.replicaHost,
         cacheHost: cache?.host,
-        dbPassword: database.ownerPassword,
-        dependsOn: [database.primary, ...(database.replica ? [database.replica] : []), ...(cache ? [cache.container] : [])],
+        credentials,
+        dependsOn: [
+            database.primary,
+            ...(database.replica ? [database.replica] : []),
+            ...(cache ? [cache.container] : []),
+            ...(secretStore ? [secretStore.bootstrap] : []),
+        ],
     });
-    if (profile.loadBalancer === "nginx") {
-        new LoadBalancer("edge", ctx, { upstreams: app.hosts, dependsOn: app.instances });
-    }
+    const edge = profile.loadBalancer === "nginx"
+        ? new LoadBalancer("edge", ctx, { upstreams: app.hosts, dependsOn: app.instances })
+        : undefined;
 
-    const entryPoints = profile.loadBalancer === "nginx"
-        ? [`http://localhost:${lab.ports.edge}`]
-        : app.hostPorts.map((port) => `http://localhost:${port}`);
+    const entryPoints = !edge
+        ? app.hostPorts.map((port) => `http://localhost:${port}`)
+        : profile.tls
+            ? [`https://localhost:${lab.ports.edgeTls}`]
+            : [`http://localhost:${lab.ports.edge}`];
     return {
         stage: profile.stage,
         title: profile.title,
@@ -44,12 +62,15 @@ export function buildDockerStage(lab: LabConfig): StageOutputs {
         entryPoints,
         tryThis: fillStory(profile.story.tryThis, {
             entry: entryPoints.join(" "),
+            httpEntry: `http://localhost:${lab.ports.edge}`,
             db: String(lab.ports.db),
             dbReplica: String(lab.ports.dbReplica),
             instances: app.hosts.map((host) => dockerName(profile, host)).join(" "),
             firstInstance: dockerName(profile, app.hosts[0]),
+            bootstrap: dockerName(profile, "vault-bootstrap"),
         }),
         lessons: profile.story.lessons,
         databasePassword: pulumi.secret(database.ownerPassword),
+        ...(edge?.certificatePem ? { edgeCertificate: edge.certificatePem } : {}),
     };
 }

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { CONTAINER_PORTS, DATABASE, SERVICES } from "../names";
+import { CONTAINER_PORTS, DATABASE, DATA_ADDRESSES, IMAGE_USERS, SERVICES } from "../names";
 import {
     POSTGRES_IMAGE_ENV,
     POSTGRES_PATHS,
@@ -12,34 +12,96 @@ import {
     renderPrimaryInitScript,
     renderReplicaEntrypoint,
 } from "../render/postgres";
-import { DockerContext, containerOptions, dockerName, env, labLabels, publish, pullImage, selfHealing } from "./common";
+import { APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_SECRET_PATHS } from "../render/postgres-roles";
+import {
+    DockerContext, LabFile, containerFiles, containerOptions, dockerName, env, hardening, labLabels, publish, pullImage, selfHealing,
+} from "./common";
+
+const SECRETS_DIR = "/run/secrets";
+const INIT_DIR = POSTGRES_PATHS.primaryInitScript.slice(0, POSTGRES_PATHS.primaryInitScript.lastIndexOf("/"));
+const ENTRYPOINT_DIR = POSTGRES_PATHS.replicaEntrypoint.slice(0, POSTGRES_PATHS.replicaEntrypoint.lastIndexOf("/"));
+const ENTRYPOINT_FILE = POSTGRES_PATHS.replicaEntrypoint.slice(ENTRYPOINT_DIR.length + 1);
+
+/** The credentials a stage hands to whoever talks to Postgres. */
+export interface DatabaseLogin {
+    readonly user: string;
+    readonly password: pulumi.Output<string>;
+}
 
 /**
  * Postgres on Docker: a primary, and from stage 2 a streaming replica that clones itself from the
- * primary on first start, so `pulumi up` alone yields a working replica.
+ * primary on first start, so `pulumi up` alone yields a working replica. From stage 4 the app gets
+ * a role of its own that can only change rows, each role may log in only from where it belongs, and
+ * the passwords reach the containers as files, not environment variables.
  */
 export class PostgresCluster extends pulumi.ComponentResource {
-    /** The owner role's password; the app connects with it in stages 1-3. */
+    /** The owner role's password (stages 1-3: the app connects with it; psql from the host). */
     readonly ownerPassword: pulumi.Output<string>;
+    /** What the app logs in as: the owner in stages 1-3, the DML-only app role from stage 4. */
+    readonly appLogin: DatabaseLogin;
     readonly primary: docker.Container;
     readonly replica?: docker.Container;
-    /** DNS names on the lab network. */
+    /** DNS names on the data network. */
     readonly primaryHost = SERVICES.postgresPrimary;
     readonly replicaHost?: string;
 
     constructor(name: string, ctx: DockerContext, opts?: pulumi.ComponentResourceOptions) {
         super("devsecops:docker:PostgresCluster", name, {}, opts);
-        const { lab, network } = ctx;
+        const { lab, networks } = ctx;
         const { profile } = lab;
+        const lp = profile.leastPrivilege;
         const labels = labLabels(profile, "data");
         const image = pullImage("postgres", lab.images.postgres, this);
+        const password = (id: string) =>
+            new random.RandomPassword(id, { length: 32, special: false }, { parent: this }).result;
         const healthcheck = selfHealing(profile, ["CMD-SHELL", `pg_isready -q -U ${DATABASE.ownerUser} -d ${DATABASE.name}`]);
+        const hardened = hardening(profile, {
+            user: IMAGE_USERS.postgres,
+            writable: ["/var/run/postgresql", "/tmp"],
+            memoryMb: 512,
+            cpus: "1.0",
+        });
 
-        this.ownerPassword = new random.RandomPassword("postgres-owner-password", { length: 32, special: false }, { parent: this }).result;
+        this.ownerPassword = password("postgres-owner-password");
         // The replica logs in with a role of its own that can only stream WAL.
-        const replicationPassword = profile.database.replica
-            ? new random.RandomPassword("postgres-replication-password", { length: 32, special: false }, { parent: this }).result
-            : undefined;
+        const replicationPassword = profile.database.replica ? password("postgres-replication-password") : undefined;
+        this.appLogin = lp
+            ? { user: APP_DB_USER, password: password("postgres-app-password") }
+            : { user: DATABASE.ownerUser, password: this.ownerPassword };
+
+        // Stage 4: passwords as files (the image's *_FILE convention); before, in plain env (the lesson).
+        const secretFiles: LabFile[] = [];
+        const secretEnv = (key: string, fileKey: string, path: string, value: pulumi.Output<string>) => {
+            if (!profile.hardening) return [env(key, value)];
+            secretFiles.push({ name: path.slice(SECRETS_DIR.length + 1), content: value, mode: "0440" });
+            return [env(fileKey, path)];
+        };
+        const primaryEnv = [
+            env(POSTGRES_IMAGE_ENV.user, DATABASE.ownerUser),
+            env(POSTGRES_IMAGE_ENV.database, DATABASE.name),
+            ...secretEnv(POSTGRES_IMAGE_ENV.password, LEAST_PRIVILEGE_ENV.ownerPasswordFile, POSTGRES_SECRET_PATHS.ownerPassword, this.ownerPassword),
+            ...(replicationPassword
+                ? secretEnv(PRIMARY_INIT_ENV.replicationPassword, LEAST_PRIVILEGE_ENV.replicationPasswordFile, POSTGRES_SECRET_PATHS.replicationPassword, replicationPassword)
+                : []),
+            ...(lp ? secretEnv(LEAST_PRIVILEGE_ENV.appPassword, LEAST_PRIVILEGE_ENV.appPasswordFile, POSTGRES_SECRET_PATHS.appPassword, this.appLogin.password) : []),
+        ];
+        const initScript = renderPrimaryInitScript({
+            // samenet: any address on a network the primary sits on (stages 2-3's flat network);
+            // stage 4 names the replica's one address and the app instances' block.
+            replicationCidr: lp ? `${DATA_ADDRESSES.postgresReplica}/32` : "samenet",
+            replication: profile.database.replica,
+            ...(lp ? { leastPrivilege: { appUser: APP_DB_USER, appCidr: DATA_ADDRESSES.appInstancesCidr } } : {}),
+        });
+        const primaryFiles = containerFiles(this, profile, {
+            consumer: SERVICES.postgresPrimary,
+            image: image.imageId,
+            tier: "data",
+            runAs: IMAGE_USERS.postgres,
+            dirs: [
+                { dir: INIT_DIR, files: [{ name: POSTGRES_PATHS.primaryInitScript.slice(INIT_DIR.length + 1), content: initScript, mode: "0555" }] },
+                ...(secretFiles.length ? [{ dir: SECRETS_DIR, files: secretFiles }] : []),
+            ],
+        });
 
         const primaryData = new docker.Volume("postgres-primary-data", {
             name: dockerName(profile, "postgres-primary-data"),
@@ -48,27 +110,30 @@ export class PostgresCluster extends pulumi.ComponentResource {
         this.primary = new docker.Container(SERVICES.postgresPrimary, {
             name: dockerName(profile, SERVICES.postgresPrimary),
             image: image.imageId,
-            envs: [
-                env(POSTGRES_IMAGE_ENV.user, DATABASE.ownerUser),
-                env(POSTGRES_IMAGE_ENV.database, DATABASE.name),
-                env(POSTGRES_IMAGE_ENV.password, this.ownerPassword),
-                ...(replicationPassword ? [env(PRIMARY_INIT_ENV.replicationPassword, replicationPassword)] : []),
-            ],
+            envs: primaryEnv,
             command: ["postgres", ...postgresArgs(postgresSettings("primary"))],
-            uploads: [{
-                file: POSTGRES_PATHS.primaryInitScript,
-                // samenet: only addresses on a network the primary sits on may stream WAL.
-                content: renderPrimaryInitScript({ replicationCidr: "samenet", replication: profile.database.replica }),
-                executable: true,
-            }],
-            volumes: [{ volumeName: primaryData.name, containerPath: POSTGRES_PATHS.dataDir }],
-            networksAdvanced: [{ name: network.name, aliases: [SERVICES.postgresPrimary] }],
+            uploads: primaryFiles.uploads,
+            volumes: [{ volumeName: primaryData.name, containerPath: POSTGRES_PATHS.dataDir }, ...primaryFiles.volumes],
+            networksAdvanced: networks.attach([{ tier: "data", aliases: [SERVICES.postgresPrimary], ipv4Address: DATA_ADDRESSES.postgresPrimary }]),
             ports: profile.database.publish ? publish(profile, CONTAINER_PORTS.postgres, lab.ports.db) : [],
-            labels,
+            labels: [...labels, ...primaryFiles.labels],
             ...healthcheck,
-        }, containerOptions(this));
+            ...hardened,
+        }, containerOptions(this, primaryFiles.dependsOn));
 
         if (replicationPassword) {
+            const replicaFiles = containerFiles(this, profile, {
+                consumer: SERVICES.postgresReplica,
+                image: image.imageId,
+                tier: "data",
+                runAs: IMAGE_USERS.postgres,
+                dirs: [
+                    { dir: ENTRYPOINT_DIR, files: [{ name: ENTRYPOINT_FILE, content: renderReplicaEntrypoint({ passwordFile: profile.hardening }), mode: "0555" }] },
+                    ...(profile.hardening
+                        ? [{ dir: SECRETS_DIR, files: [{ name: POSTGRES_SECRET_PATHS.replicationPassword.slice(SECRETS_DIR.length + 1), content: replicationPassword, mode: "0440" as const }] }]
+                        : []),
+                ],
+            });
             const replicaData = new docker.Volume("postgres-replica-data", {
                 name: dockerName(profile, "postgres-replica-data"),
                 labels,
@@ -87,15 +152,18 @@ export class PostgresCluster extends pulumi.ComponentResource {
                     env(REPLICA_ENV.primaryPort, CONTAINER_PORTS.postgres),
                     env(REPLICA_ENV.replicationUser, DATABASE.replicationUser),
                     env(REPLICA_ENV.replicationSlot, DATABASE.replicationSlot),
-                    env(REPLICA_ENV.replicationPassword, replicationPassword),
+                    ...(profile.hardening
+                        ? [env(LEAST_PRIVILEGE_ENV.replicationPasswordFile, POSTGRES_SECRET_PATHS.replicationPassword)]
+                        : [env(REPLICA_ENV.replicationPassword, replicationPassword)]),
                 ],
-                uploads: [{ file: POSTGRES_PATHS.replicaEntrypoint, content: renderReplicaEntrypoint(), executable: true }],
-                volumes: [{ volumeName: replicaData.name, containerPath: POSTGRES_PATHS.dataDir }],
-                networksAdvanced: [{ name: network.name, aliases: [SERVICES.postgresReplica] }],
+                uploads: replicaFiles.uploads,
+                volumes: [{ volumeName: replicaData.name, containerPath: POSTGRES_PATHS.dataDir }, ...replicaFiles.volumes],
+                networksAdvanced: networks.attach([{ tier: "data", aliases: [SERVICES.postgresReplica], ipv4Address: DATA_ADDRESSES.postgresReplica }]),
                 ports: profile.database.publish ? publish(profile, CONTAINER_PORTS.postgres, lab.ports.dbReplica) : [],
-                labels,
+                labels: [...labels, ...replicaFiles.labels],
                 ...healthcheck,
-            }, containerOptions(this, [this.primary]));
+                ...hardened,
+            }, containerOptions(this, [this.primary, ...replicaFiles.dependsOn]));
         }
         this.registerOutputs({ ownerPassword: this.ownerPassword });
     }

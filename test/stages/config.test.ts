@@ -14,7 +14,7 @@ const BAD: { name: string; config: Record<string, string>; key: string; value: s
     { name: "stage 0", config: { stage: "0" }, key: "stage", value: '"0"', allowed: /1 to 6/ },
     { name: "stage 3.5", config: { stage: "3.5" }, key: "stage", value: '"3.5"', allowed: /whole number from 1 to 6/ },
     { name: 'stage "three"', config: { stage: "three" }, key: "stage", value: '"three"', allowed: /whole number/ },
-    { name: "a stage not built yet", config: { stage: "4" }, key: "stage", value: "4", allowed: /not available yet: choose one of 1, 2, 3/ },
+    { name: "a stage not built yet", config: { stage: "5" }, key: "stage", value: "5", allowed: /not available yet: choose one of 1, 2, 3, 4/ },
     { name: "replicas 0", config: { stage: "2", appReplicas: "0" }, key: "appReplicas", value: '"0"', allowed: /from 2 to 9/ },
     { name: "replicas 100", config: { stage: "2", appReplicas: "100" }, key: "appReplicas", value: '"100"', allowed: /from 2 to 9/ },
     { name: "replicas 2.5", config: { stage: "2", appReplicas: "2.5" }, key: "appReplicas", value: '"2.5"', allowed: /whole number/ },
@@ -86,6 +86,15 @@ describe("Pulumi.yaml and the stack files", () => {
         const declared = Object.entries(project.config).map(([key, d]: [string, any]) => ({ key, type: d.type, default: d.default }));
         const expected = Object.entries(SETTINGS).map(([key, s]) => ({ key, type: s.type, default: "default" in s ? s.default : undefined }));
         assert.deepEqual(declared, expected);
+    });
+
+    it("README documents every setting with its default", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        for (const [key, setting] of Object.entries(SETTINGS)) {
+            const row = readme.split("\n").find((line) => line.startsWith(`| \`${CONFIG_NAMESPACE}:${key}\``));
+            assert.ok(row, `README has no row for ${CONFIG_NAMESPACE}:${key}`);
+            if ("default" in setting && setting.default !== "") assert.ok(row.includes(`\`${setting.default}\``), row);
+        }
     });
 
     for (const stage of [1, 2, 3, 4, 5, 6]) {

@@ -2,7 +2,7 @@ import { ProgramRun, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
 import { STAGES } from "../../stages/catalog";
 import { parseImageRef } from "../../stages/config";
-import { LABELS, PROJECT, TIERS } from "../../stages/names";
+import { LABELS, PROJECT, TIER_LABELS } from "../../stages/names";
 import { TYPES, containers, imageOf, labelsOf, ofType } from "../support/topology";
 
 /** What holds for every buildable stage: labels, names, replacement, pinning, secrets. */
@@ -20,7 +20,7 @@ for (const stage of STAGES.keys()) {
                 const labels = labelsOf(r);
                 assert.equal(labels[LABELS.project], PROJECT, r.name);
                 assert.equal(labels[LABELS.stage], String(stage), r.name);
-                assert.ok([...TIERS, "shared"].includes(labels[LABELS.tier]), `${r.name}: tier ${labels[LABELS.tier]}`);
+                assert.ok((TIER_LABELS as readonly string[]).includes(labels[LABELS.tier]), `${r.name}: tier ${labels[LABELS.tier]}`);
             }
         });
 

@@ -41,6 +41,12 @@ function secretPaths(value: unknown, at = ""): string[] {
     return [];
 }
 
+/** Outputs the providers' SDKs list in additionalSecretOutputs, which the engine makes secret. */
+const SECRET_OUTPUTS: Record<string, string> = {
+    "random:index/randomPassword:RandomPassword": "result",
+    "tls:index/privateKey:PrivateKey": "privateKeyPem",
+};
+
 /** The outputs a provider would return, as plain values. */
 function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     switch (type) {
@@ -48,6 +54,10 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
             return { ...inputs, result: `mock-password-${name}` };
         case "docker:index/remoteImage:RemoteImage":
             return { ...inputs, imageId: `sha256:mock-${inputs.name}`, repoDigest: `${inputs.name}@sha256:mock` };
+        case "tls:index/privateKey:PrivateKey":
+            return { ...inputs, privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-${name}\n-----END PRIVATE KEY-----\n` };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+            return { ...inputs, certPem: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----\n` };
         case "docker:index/image:Image":
             return { ...inputs, repoDigest: `${inputs.imageName}@sha256:mock` };
         default:
@@ -61,11 +71,10 @@ pulumi.runtime.setMocks(
             const state = mockState(args.type, args.name, args.inputs);
             const entry = recorded.find((r) => r.type === args.type && r.name === args.name && !Object.keys(r.state).length);
             if (entry) Object.assign(entry.state, state);
-            // The engine honours the SDK's additionalSecretOutputs (RandomPassword.result); the mock
-            // monitor does not, so mark those outputs secret here as the engine would.
-            const engineState = args.type === "random:index/randomPassword:RandomPassword"
-                ? { ...state, result: pulumi.secret(state.result) }
-                : state;
+            // The engine honours the SDKs' additionalSecretOutputs (RandomPassword.result, ...); the
+            // mock monitor does not, so mark those outputs secret here as the engine would.
+            const secretOutput = SECRET_OUTPUTS[args.type];
+            const engineState = secretOutput ? { ...state, [secretOutput]: pulumi.secret(state[secretOutput]) } : state;
             return { id: `${args.name}-id`, state: engineState };
         },
         call(args) {
