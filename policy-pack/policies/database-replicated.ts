@@ -1,0 +1,54 @@
+import { PolicyResource } from "@pulumi/policy";
+import { REPLICA_ENV } from "../../stages/render/postgres";
+import { imageKind } from "./lib/docker";
+import { known, knownPlain, previewSafe } from "./lib/known";
+import { stackPolicy } from "./lib/meta";
+import { DockerStack } from "./lib/stack";
+
+/** The container's env as a map, or undefined when an entry is unknown at preview (it might be the one). */
+function envOf(c: PolicyResource): Record<string, string> | undefined {
+    const entries = knownPlain(() => (c.props.envs ?? []) as string[]);
+    if (!entries) return undefined;
+    return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+/** Every name another container may use to reach this one: DNS aliases, hostname, container name. */
+function namesOf(stack: DockerStack, c: PolicyResource): Set<string> {
+    const aliases = (knownPlain(() => c.props.networksAdvanced as { aliases?: string[] }[] | undefined) ?? []).flatMap((n) => n.aliases ?? []);
+    return new Set([...aliases, known(() => c.props.hostname), known(() => c.props.name)].filter((n): n is string => !!n));
+}
+
+export const databaseReplicated = stackPolicy({
+    name: "database-replicated",
+    description: "Every Postgres primary has at least one streaming replica wired to it.",
+    from: 2,
+    severity: "medium",
+    why: "Basic database replication: master-slave replication handles more reads and provides basic database redundancy, so the database is no longer a single point of failure.",
+    remediation: `Add a replica container that clones the primary and streams from it (its ${REPLICA_ENV.primaryHost} names the primary), as stage 2's postgres-replica does.`,
+    anchors: ["seed stage 2"],
+}, {
+    validateStack: previewSafe((args, report) => {
+        const stack = new DockerStack(args.resources);
+        // Servers only: a seed or a one-shot job may run the postgres image without being a database.
+        const postgres = stack.containersIn("server").filter((c) => ["postgres", "postgresql"].includes(imageKind(stack.imageOf(c) ?? "")));
+        if (postgres.length === 0) args.notApplicable("the stack runs no Postgres container");
+        const envs = new Map(postgres.map((c) => [c, envOf(c)]));
+        if ([...envs.values()].some((env) => env === undefined)) return; // preview: cannot tell replicas apart yet
+        const upstream = (c: PolicyResource) => envs.get(c)![REPLICA_ENV.primaryHost];
+        const replicas = postgres.filter((c) => upstream(c) !== undefined);
+        const primaries = postgres.filter((c) => upstream(c) === undefined);
+        for (const primary of primaries) {
+            const names = namesOf(stack, primary);
+            if (!replicas.some((r) => names.has(upstream(r)))) {
+                report(`container "${primary.name}" (postgres) has no streaming replica: when it stops, every read and ` +
+                    `write fails; add a replica whose ${REPLICA_ENV.primaryHost} is one of ${[...names].join(", ")}`, primary.urn);
+            }
+        }
+        for (const replica of replicas) {
+            if (!primaries.some((p) => namesOf(stack, p).has(upstream(replica)))) {
+                report(`container "${replica.name}": ${REPLICA_ENV.primaryHost}=${upstream(replica)} names no Postgres ` +
+                    `primary of the stack, so it replicates nothing; point it at the primary's alias`, replica.urn);
+            }
+        }
+    }),
+});

@@ -1,0 +1,103 @@
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import * as docker from "@pulumi/docker";
+import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { LAB_POLICIES, policies } from "../../policy-pack/policies";
+import { configPath, renderStageConfig, stageConfig } from "../../policy-pack/stage-config";
+import { STAGE_NUMBERS } from "../../stages/profile";
+import { evaluatePack } from "../support/policy-harness";
+import { happyStack } from "./fixtures";
+
+/** POLICIES.md's Docker and stack tables, with their `from` (see the one exception below). */
+const CATALOGUE: Record<string, number> = {
+    "docker-no-privileged": 1, "docker-no-socket-mount": 1, "docker-no-sensitive-host-dirs": 1, "docker-no-host-namespaces": 1,
+    "image-pinned": 1, "docker-no-plaintext-secret-env": 1, "docker-user-network": 2, "docker-healthcheck": 3,
+    "docker-restart-policy": 3, "data-ports-not-published": 3, "docker-ports-localhost": 3, "docker-non-root": 4,
+    "docker-caps-drop-all": 4, "docker-no-new-privileges": 4, "docker-readonly-rootfs": 4, "docker-limits": 4,
+    "data-network-internal": 4, "tls-at-edge": 4, "no-single-point-of-failure": 2, "database-replicated": 2,
+    "default-deny-network-policy": 5, "references-resolve": 5, "ownership-labels": 1,
+};
+/** Stages 1-3 pass the database password in env on purpose (their lessons); Vault arrives in stage 4. */
+const DEVIATIONS: Record<string, number> = { "docker-no-plaintext-secret-env": 4 };
+
+describe("the policy pack", () => {
+    it("implements every Docker and stack rule of the catalogue, each once", () => {
+        assert.deepEqual(LAB_POLICIES.map((p) => p.meta.name).sort(), Object.keys(CATALOGUE).sort());
+        assert.deepEqual(policies.map((p) => p.name), LAB_POLICIES.map((p) => p.meta.name));
+    });
+    it("makes each rule mandatory from the catalogue's stage", () => {
+        const from = Object.fromEntries(LAB_POLICIES.map((p) => [p.meta.name, p.meta.from]));
+        assert.deepEqual(from, { ...CATALOGUE, ...DEVIATIONS });
+    });
+    it("gives every policy its metadata: severity, the seed's why, remediation, anchors", () => {
+        for (const { meta, policy } of LAB_POLICIES) {
+            assert.ok(meta.description && meta.remediation && meta.anchors.length > 0, meta.name);
+            assert.match(meta.why, /^[A-Z].+\.$/, `${meta.name}: why is one sentence`);
+            assert.deepEqual([policy.name, policy.severity, policy.remediationSteps], [meta.name, meta.severity, meta.remediation]);
+        }
+    });
+    it("passes the hardened stage-4-shaped stack with every policy mandatory, at up and at preview", async () => {
+        for (const preview of [false, true]) {
+            const result = await evaluatePack({ resources: happyStack() }, stageConfig(6), { preview });
+            assert.deepEqual([result.mandatory, result.advisory, result.previewSkips], [[], [], []], `preview: ${preview}`);
+        }
+    });
+    it("constructs the PolicyPack in index.ts only, from the policies module", () => {
+        const index = fs.readFileSync(path.join(__dirname, "../../policy-pack/index.ts"), "utf8");
+        assert.match(index, /new PolicyPack\("devsecops-journey", \{ policies/);
+        assert.match(index, /from "\.\/policies"/);
+    });
+});
+
+describe("the per-stage policy config (policy-pack/config/stageN.json)", () => {
+    for (const stage of STAGE_NUMBERS) {
+        it(`stage${stage}.json is current with the policies' metadata`, () => {
+            const file = configPath(stage);
+            assert.ok(fs.existsSync(file), `${file} is missing: run npm run policy-config`);
+            assert.equal(fs.readFileSync(file, "utf8"), renderStageConfig(stage), `${file} is stale: run npm run policy-config`);
+        });
+    }
+    it("advises a rule before its stage and enforces it from there; stage 6 enforces everything", () => {
+        const level = (entry: unknown) => (typeof entry === "string" ? entry : (entry as { enforcementLevel: string }).enforcementLevel);
+        for (const stage of STAGE_NUMBERS) {
+            const config = stageConfig(stage);
+            for (const { meta } of LAB_POLICIES) {
+                const expected = stage === 6 || stage >= meta.from ? "mandatory" : "advisory";
+                assert.equal(level(config[meta.name]), expected, `stage ${stage} ${meta.name}`);
+            }
+        }
+    });
+    it("carries each policy's config values in CrossGuard's object form", () => {
+        assert.deepEqual(stageConfig(3)["docker-caps-drop-all"], { enforcementLevel: "advisory", allowedCapabilities: ["NET_BIND_SERVICE"] });
+        assert.equal(stageConfig(3)["docker-healthcheck"], "mandatory");
+    });
+});
+
+describe("the in-process harness", () => {
+    // A policy that reads the container's image id head-on, as a careless one would.
+    const careless: ResourceValidationPolicy = {
+        name: "careless", description: "reads an id unknown at preview",
+        validateResource: validateResourceOfType(docker.Container, (c, _args, report) => {
+            if (c.image.startsWith("sha256:")) report("runs an image id");
+        }),
+    };
+    it("turns a read of a value unknown at preview into a preview skip, as the engine does", async () => {
+        const up = await evaluatePack({ resources: happyStack() }, { careless: "mandatory" }, { policies: [careless] });
+        const preview = await evaluatePack({ resources: happyStack() }, { careless: "mandatory" }, { policies: [careless], preview: true });
+        assert.deepEqual(up.mandatory.map((v) => v.resource), ["postgres-primary", "postgres-replica", "redis", "nginx"]);
+        assert.deepEqual(preview.mandatory, []);
+        assert.deepEqual(preview.previewSkips.map((v) => v.resource), ["postgres-primary", "postgres-replica", "redis", "nginx"]);
+        assert.match(preview.previewSkips[0].message, /can't run policy 'careless' during preview: string value at \.image can't be known/);
+    });
+    it("files violations under the level the stage's config gives, and skips disabled policies", async () => {
+        const config = { careless: "advisory" as const };
+        assert.equal((await evaluatePack({ resources: happyStack() }, config, { policies: [careless] })).advisory.length, 4);
+        const disabled = await evaluatePack({ resources: happyStack() }, { careless: "disabled" }, { policies: [careless] });
+        assert.deepEqual([disabled.mandatory, disabled.advisory, disabled.notApplicable], [[], [], []]);
+    });
+    it("matches validateResourceOfType by type, like the server's fast path", async () => {
+        const result = await evaluatePack({ resources: happyStack() }, { careless: "mandatory" }, { policies: [careless] });
+        assert.equal(result.notApplicable.length, happyStack().filter((r) => r.type !== "docker:index/container:Container").length);
+    });
+});

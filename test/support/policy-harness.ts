@@ -1,0 +1,217 @@
+/**
+ * Runs the pack's policies in-process over recorded resources, the way @pulumi/policy's analyzer
+ * server does (server.js), without constructing a PolicyPack (that starts a gRPC server, and a
+ * second one in a process calls process.exit):
+ * - resource policies get each resource's inputs, stack policies every resource's outputs with
+ *   parent and dependencies, both behind the SDK's own unknown-checking proxy;
+ * - a validateResourceOfType function only sees its `__pulumiType` (the server's fast path);
+ * - levels come from a stage's config (string or { enforcementLevel, ...config }), then the
+ *   policy's own, then the pack's default "advisory"; "disabled" skips, "remediate" is mandatory;
+ * - in preview mode, values a provider computes (RemoteImage.imageId, a RandomPassword's result,
+ *   and every input built from them) are the engine's unknown sentinels; a policy that reads one
+ *   is reported as a preview skip, as the engine's "can't run policy ... during preview" advisory.
+ */
+import type {
+    EnforcementLevel,
+    PolicyPackConfig,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import { LAB_POLICIES, LabPolicy } from "../../policy-pack/policies";
+import type { RecordedResource } from "./mocks";
+import { RecordedStack } from "./policy-resources";
+
+// The SDK's proxy module: its .d.ts is stripped (@internal), the runtime exports are what the server uses.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const proxy = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T>(value: T): T; UnknownValueError: new (...a: any[]) => Error };
+
+type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
+
+export interface Violation {
+    readonly policy: string;
+    readonly level: "advisory" | "mandatory";
+    readonly severity?: string;
+    /** The Pulumi name of the resource it is about (a stack-wide violation has none). */
+    readonly resource?: string;
+    readonly urn?: string;
+    readonly message: string;
+}
+
+export interface PackResult {
+    readonly mandatory: Violation[];
+    readonly advisory: Violation[];
+    /** Policies that read a value unknown at preview (the engine's "can't run ... during preview"). */
+    readonly previewSkips: Violation[];
+    readonly notApplicable: { policy: string; resource?: string; reason?: string }[];
+}
+
+export interface EvalOptions {
+    /** Emulate `pulumi preview`: provider-computed values are unknown. */
+    readonly preview?: boolean;
+    /** Default: the lab's pack. */
+    readonly policies?: readonly (LabPolicy | AnyPolicy)[];
+}
+
+export interface Recorded {
+    readonly resources: readonly RecordedResource[];
+}
+
+class NotApplicable extends Error {
+    constructor(readonly reason?: string) {
+        super(reason ?? "not applicable");
+    }
+}
+
+const asPolicy = (p: LabPolicy | AnyPolicy): AnyPolicy => ("policy" in p && "meta" in p ? p.policy : p as AnyPolicy);
+
+function levelOf(config: PolicyPackConfig, policy: AnyPolicy): EnforcementLevel {
+    const entry = config[policy.name];
+    const level = (typeof entry === "string" ? entry : entry?.enforcementLevel) ?? policy.enforcementLevel ?? "advisory";
+    return level === "remediate" ? "mandatory" : level;
+}
+
+function configOf(config: PolicyPackConfig, name: string): Record<string, unknown> {
+    const entry = config[name];
+    if (!entry || typeof entry === "string") return {};
+    const { enforcementLevel: _level, ...rest } = entry;
+    return rest;
+}
+
+/** The server's isTypeOf: a class's `__pulumiType`, else its isInstance. */
+function isTypeOf(type: string, resourceClass: any): boolean {
+    const pulumiType = resourceClass?.__pulumiType;
+    if (typeof pulumiType === "string" && pulumiType) return type === pulumiType;
+    return typeof resourceClass?.isInstance === "function" && resourceClass.isInstance({ __pulumiType: type }) === true;
+}
+
+const throwNotApplicable = (reason?: string): never => {
+    throw new NotApplicable(reason);
+};
+
+/** Evaluates the pack over a recorded program with a stage's config (policy-pack/config/stageN.json). */
+export async function evaluatePack(run: Recorded, config: PolicyPackConfig, options: EvalOptions = {}): Promise<PackResult> {
+    const policies = (options.policies ?? LAB_POLICIES).map(asPolicy);
+    const result: PackResult = { mandatory: [], advisory: [], previewSkips: [], notApplicable: [] };
+    const stack = new RecordedStack(run.resources, options.preview ?? false);
+    for (const policy of policies) {
+        const level = levelOf(config, policy);
+        if (level === "disabled") continue;
+        const ctx = { policy, level, result, getConfig: () => configOf(config, policy.name) };
+        if ("validateStack" in policy) await runStack(ctx, stack);
+        else for (const r of run.resources) await runResource(ctx, r, stack);
+    }
+    return result;
+}
+
+export interface PolicyOutcome extends PackResult {
+    /** Every violation's message, in order: what unit tests assert on. */
+    readonly messages: string[];
+}
+
+/**
+ * One policy over one resource (a resource policy) or a list (a stack policy, or a resource policy
+ * run on each), with its config given explicitly (the CLI fills schema defaults; the SDK does not).
+ */
+export async function runPolicy(
+    policy: LabPolicy | AnyPolicy,
+    target: RecordedResource | readonly RecordedResource[],
+    config: Record<string, unknown> = {},
+    options: { preview?: boolean } = {},
+): Promise<PolicyOutcome> {
+    const p = asPolicy(policy);
+    const resources = Array.isArray(target) ? target : [target as RecordedResource];
+    const result = await evaluatePack({ resources }, { [p.name]: { enforcementLevel: "mandatory", ...config } }, { ...options, policies: [p] });
+    return { ...result, messages: result.mandatory.map((v) => v.message) };
+}
+
+interface Ctx {
+    readonly policy: AnyPolicy;
+    readonly level: EnforcementLevel;
+    readonly result: PackResult;
+    readonly getConfig: () => Record<string, unknown>;
+}
+
+function reporter(ctx: Ctx, resource?: RecordedResource, byUrn?: Map<string, RecordedResource>): ReportViolation {
+    return (message: string, urn?: string) => {
+        const about = resource ?? (urn ? byUrn?.get(urn) : undefined);
+        const level = ctx.level as "advisory" | "mandatory";
+        ctx.result[level].push({
+            policy: ctx.policy.name, level, severity: ctx.policy.severity, resource: about?.name, urn: urn ?? about?.urn, message,
+        });
+    };
+}
+
+/** Runs a check the way the server's try/catch does: not-applicable and preview skips are outcomes. */
+async function guarded(ctx: Ctx, resource: RecordedResource | undefined, check: () => unknown): Promise<void> {
+    try {
+        await check();
+    } catch (error) {
+        if (error instanceof NotApplicable) {
+            ctx.result.notApplicable.push({ policy: ctx.policy.name, resource: resource?.name, reason: error.reason });
+        } else if (error instanceof proxy.UnknownValueError) {
+            ctx.result.previewSkips.push({
+                policy: ctx.policy.name, level: "advisory", resource: resource?.name,
+                message: `can't run policy '${ctx.policy.name}' during preview: ${error.message}`,
+            });
+        } else {
+            throw error;
+        }
+    }
+}
+
+async function runResource(ctx: Ctx, r: RecordedResource, stack: RecordedStack): Promise<void> {
+    const policy = ctx.policy as ResourceValidationPolicy;
+    const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
+    const only = !Array.isArray(policy.validateResource) && (policy.validateResource as any)?.__pulumiType;
+    if (only && only !== r.type) {
+        ctx.result.notApplicable.push({ policy: policy.name, resource: r.name, reason: `only ${only}` });
+        return;
+    }
+    const report = reporter(ctx, r);
+    for (const validate of validations) {
+        // Fresh props per validation, as the server deserializes the request each time.
+        const props = proxy.unknownCheckingProxy(stack.inputs(r));
+        const args: ResourceValidationArgs = {
+            type: r.type, props, urn: stack.urn(r), name: r.name, opts: stack.opts(r), stackTags: new Map(),
+            isType: (cls: any) => isTypeOf(r.type, cls),
+            asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
+            getConfig: <T extends object>() => ctx.getConfig() as T,
+            notApplicable: throwNotApplicable,
+        };
+        await guarded(ctx, r, () => validate(args, report));
+    }
+}
+
+async function runStack(ctx: Ctx, stack: RecordedStack): Promise<void> {
+    const policy = ctx.policy as StackValidationPolicy;
+    const views = new Map<RecordedResource, PolicyResource>();
+    const byUrn = new Map<string, RecordedResource>();
+    for (const r of stack.resources) {
+        const props = proxy.unknownCheckingProxy(stack.outputs(r));
+        byUrn.set(stack.urn(r), r);
+        views.set(r, {
+            type: r.type, props, urn: stack.urn(r), name: r.name, opts: stack.opts(r),
+            dependencies: [], propertyDependencies: {},
+            isType: (cls: any) => isTypeOf(r.type, cls),
+            asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
+        });
+    }
+    // Parent and dependencies point at the resource objects, as the server links them by URN.
+    // propertyDependencies stay empty: the mocks record dependencies per resource, not per input.
+    for (const r of stack.resources) {
+        const view = views.get(r)!;
+        const parent = stack.parentOf(r);
+        if (parent) view.parent = views.get(parent);
+        view.dependencies = stack.dependenciesOf(r).map((d) => views.get(d)!);
+    }
+    const args: StackValidationArgs = {
+        resources: [...views.values()], stackTags: new Map(),
+        getConfig: <T extends object>() => ctx.getConfig() as T,
+        notApplicable: throwNotApplicable,
+    };
+    await guarded(ctx, undefined, () => policy.validateStack(args, reporter(ctx, undefined, byUrn)));
+}
