@@ -53,6 +53,37 @@ export const SETTINGS = {
         default: "",
         description: "A prebuilt, pinned image of the demo app (e.g. from a workshop mirror); empty: build app/ locally.",
     },
+    kubeconfig: {
+        type: "string",
+        default: "",
+        description: "Stages 5-6: the kubeconfig file to use; empty: the default ($KUBECONFIG or ~/.kube/config).",
+    },
+    kubeContext: {
+        type: "string",
+        default: "kind-devsecops-journey",
+        description: "Stages 5-6: the kubeconfig context the program deploys to (kind names it kind-<cluster>).",
+    },
+    edgeNodePort: {
+        type: "integer",
+        default: 30443,
+        description: "Stages 5-6: the NodePort of Nginx's HTTPS Service (30000-32767); kind-config.yaml maps it to edgeTlsHostPort.",
+    },
+    appRegistry: {
+        type: "string",
+        default: "localhost:5001",
+        description: "Stages 5-6: the registry the built app image is pushed to and the nodes pull from (scripts/kind-up.sh starts it).",
+    },
+    prometheusImage: { type: "string", default: "prom/prometheus:v3.5.0", description: "Stage 6: the Prometheus image, pinned." },
+    nginxExporterImage: {
+        type: "string",
+        default: "nginx/nginx-prometheus-exporter:1.4.2",
+        description: "Stage 6: the Nginx exporter sidecar's image, pinned.",
+    },
+    kubectlImage: {
+        type: "string",
+        default: "alpine/k8s:1.33.4",
+        description: "Stage 6: the chaos job's image (a shell and kubectl), pinned.",
+    },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -75,6 +106,18 @@ export interface LabConfig {
         readonly vault: string;
         /** Undefined: build the demo app from app/. */
         readonly app?: string;
+        readonly prometheus: string;
+        readonly nginxExporter: string;
+        readonly kubectl: string;
+    };
+    /** Where stages 5-6 deploy (read on every stage, used by the Kubernetes builder only). */
+    readonly kubernetes: {
+        /** Undefined: the default kubeconfig. */
+        readonly kubeconfig?: string;
+        readonly context: string;
+        readonly edgeNodePort: number;
+        /** host[:port] the app image is pushed to. */
+        readonly registry: string;
     };
 }
 
@@ -85,6 +128,8 @@ const PORT_MIN = 1024;
 const PORT_MAX = 65535;
 const REPLICAS_MIN = 2;
 const REPLICAS_MAX = 9;
+const NODE_PORT_MIN = 30000;
+const NODE_PORT_MAX = 32767;
 
 type Getter = (key: string) => string | undefined;
 
@@ -135,8 +180,30 @@ export function parseLabConfig(get: Getter): LabConfig {
         vault: readImage(get, "vaultImage"),
         // Empty (the default) builds app/ locally; anything else must be a pinned image like the others.
         app: (get("appImage") ?? "") === "" ? undefined : readImage(get, "appImage"),
+        prometheus: readImage(get, "prometheusImage"),
+        nginxExporter: readImage(get, "nginxExporterImage"),
+        kubectl: readImage(get, "kubectlImage"),
     };
-    return { profile, appInstances, ports, images };
+    const kubeconfig = get("kubeconfig") ?? defaultOf("kubeconfig");
+    if (/[\r\n]/.test(kubeconfig)) {
+        throw new LabConfigError(`${CONFIG_NAMESPACE}:kubeconfig = ${JSON.stringify(kubeconfig)} is not a file path: use a path such as ~/.kube/config, or empty for the default`);
+    }
+    const kubernetes = {
+        kubeconfig: kubeconfig.trim() === "" ? undefined : kubeconfig.trim(),
+        context: readWord(get, "kubeContext", /^[A-Za-z0-9@._:\/-]+$/, "a context name from kubectl config get-contexts, e.g. kind-devsecops-journey"),
+        edgeNodePort: readInteger(get, "edgeNodePort", NODE_PORT_MIN, NODE_PORT_MAX, "Kubernetes' default NodePort range"),
+        registry: readWord(get, "appRegistry", /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/, "a registry host[:port], e.g. localhost:5001"),
+    };
+    return { profile, appInstances, ports, images, kubernetes };
+}
+
+/** A non-empty value of one shape (a context name, a registry address). */
+function readWord(get: Getter, key: SettingName, shape: RegExp, what: string): string {
+    const raw = get(key) ?? defaultOf(key);
+    if (!shape.test(raw)) {
+        throw new LabConfigError(`${CONFIG_NAMESPACE}:${key} = ${JSON.stringify(raw)} is not allowed: use ${what}`);
+    }
+    return raw;
 }
 
 /** The host ports a stage publishes, by the config key that sets each. */

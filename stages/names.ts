@@ -11,9 +11,11 @@ export type Tier = (typeof TIERS)[number];
 
 /** The tier label of what spans tiers (stages 1-3's single flat network). */
 export const SHARED_TIER = "shared";
+/** The tier label of the lab's own operations (stage 6: Prometheus, the chaos job). */
+export const OPS_TIER = "ops";
 /** What a resource's tier label may say. */
-export type TierLabel = Tier | typeof SHARED_TIER;
-export const TIER_LABELS: readonly TierLabel[] = [...TIERS, SHARED_TIER];
+export type TierLabel = Tier | typeof SHARED_TIER | typeof OPS_TIER;
+export const TIER_LABELS: readonly TierLabel[] = [...TIERS, SHARED_TIER, OPS_TIER];
 
 /** Service names: container names, DNS names on the lab's networks, and Kubernetes object names. */
 export const SERVICES = {
@@ -35,6 +37,10 @@ export const LABELS = {
     role: "devsecops-journey/role",
     /** A hash of the files a container receives: a change replaces the container. */
     files: "devsecops-journey/files",
+    /** Kubernetes: which service a pod belongs to (selectors and NetworkPolicies match on it). */
+    service: "devsecops-journey/service",
+    /** Kubernetes, stage 6: the app "region" (namespace) a pod serves. */
+    region: "devsecops-journey/region",
 } as const;
 
 /** Ports the servers listen on inside their containers. */
@@ -83,3 +89,48 @@ export const IMAGE_USERS = {
     nginx: "101:101",
     vault: "100:1000",
 } as const;
+
+/**
+ * Kubernetes (stages 5-6). Namespaces per tier (and stage 6's second app "region" and the ops
+ * namespace); every namespace enforces Pod Security "restricted".
+ */
+export const KUBE_NAMESPACES = {
+    edge: "devsecops-edge",
+    app: "devsecops-app",
+    /** Stage 6: the second app region, Nginx's backup upstream. */
+    appRegion2: "devsecops-app-2",
+    data: "devsecops-data",
+    ops: "devsecops-ops",
+} as const;
+export type KubeNamespace = (typeof KUBE_NAMESPACES)[keyof typeof KUBE_NAMESPACES];
+
+export const KUBERNETES = {
+    /** The kind cluster's name (kind-config.yaml) and the context kind writes into the kubeconfig. */
+    clusterName: PROJECT,
+    /**
+     * The pod network kind-config.yaml sets (kind's default). pg_hba admits the app and the replica
+     * from it; which pod may really connect is the NetworkPolicies' job, not pg_hba's.
+     */
+    podCidr: "10.244.0.0/16",
+    /** Pod Security admission labels every namespace carries. */
+    podSecurityLabels: {
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+    },
+    /** The cluster's DNS: kube-dns pods in kube-system (CoreDNS keeps the kube-dns label). */
+    dns: { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 53 },
+    /** The name label every namespace gets from the API server (1.21+), for namespaceSelectors. */
+    namespaceNameLabel: "kubernetes.io/metadata.name",
+} as const;
+
+/** Stage 6's observability: Nginx's stub_status (loopback only) and the exporter sidecar's port. */
+export const METRICS_PORTS = {
+    nginxStatus: 8081,
+    nginxExporter: 9113,
+    prometheus: 9090,
+} as const;
+
+/** Vault's API port (Docker and Kubernetes). */
+export const VAULT_PORT = 8200;

@@ -20,7 +20,7 @@ export interface StageOutputs {
 /** Fills `{name}` placeholders in a stage story; an unknown placeholder is a bug in the story. */
 export function fillStory(lines: readonly string[], values: Record<string, string>): string[] {
     return lines.map((line) =>
-        line.replace(/\{([a-zA-Z]+)\}/g, (_, key: string) => {
+        line.replace(/\{([a-zA-Z][a-zA-Z0-9]*)\}/g, (_, key: string) => {
             if (!(key in values)) throw new Error(`story placeholder {${key}} has no value`);
             return values[key];
         }),

@@ -44,7 +44,33 @@ export interface StageProfile {
     readonly leastPrivilege: boolean;
     /** Non-root, read-only root filesystem, no capabilities, no new privileges, memory and CPU limits. */
     readonly hardening: boolean;
+    /** What the Kubernetes builder needs besides the fields above; absent on Docker stages. */
+    readonly kubernetes?: KubernetesProfile;
     readonly story: StageStory;
+}
+
+/**
+ * Kubernetes as data (stages 5-6). The fields above keep their meaning: `hardening` becomes the
+ * restricted securityContext, `segmentation` namespaces per tier, `tls` and `rateLimit` the same
+ * Nginx config. These add what only a cluster has.
+ */
+export interface KubernetesProfile {
+    /** The Pod Security level every namespace enforces. */
+    readonly podSecurity: "restricted";
+    /** The app's HorizontalPodAutoscaler: from `min` pods (>= 2) to `max` at this average CPU. */
+    readonly autoscale: { readonly min: number; readonly max: number; readonly cpuPercent: number };
+    /** The app's PodDisruptionBudget: pods that must stay up through a drain. */
+    readonly disruptionBudget: { readonly minAvailable: number };
+    /** Default-deny ingress and egress in every namespace, then exactly the flows the app needs. */
+    readonly networkPolicy: "default-deny";
+    /** App "regions" (namespaces); from the second on, Nginx's backup upstreams (failover). */
+    readonly regions: number;
+    /** Prometheus scraping the app and Nginx (through an exporter sidecar): the golden signals. */
+    readonly observability: boolean;
+    /** A CronJob deleting one random app pod on this schedule (cron syntax), with an RBAC role for that only. */
+    readonly chaos?: { readonly schedule: string };
+    /** The service level objective the stage states, read off the metrics Prometheus scrapes. */
+    readonly slo?: { readonly availabilityPercent: number; readonly latencyMs: number; readonly latencyPercent: number };
 }
 
 /** The stage's story, in the roadmap's terms. `{name}` placeholders are filled by the builder. */

@@ -22,6 +22,11 @@ export interface NginxUpstream {
     name: string;
     host: string;
     port: number;
+    /**
+     * Only used when every other server is down (stage 6's second region: failover at the edge).
+     * A Kubernetes Service name resolves to one stable ClusterIP, so one line stands for a region.
+     */
+    backup?: boolean;
 }
 
 /** Files nginx writes. Defaults suit the official image; tests point them into a temp dir. */
@@ -58,6 +63,11 @@ export interface NginxConfOptions {
     tls?: NginxTlsOptions;
     /** Stage 4: per-client limit on what reaches the app (requests, optionally connections). */
     rateLimit?: NginxRateLimitOptions;
+    /**
+     * Stage 6: stub_status (connections and requests, for the Prometheus exporter sidecar) on this
+     * port of 127.0.0.1 only: the sidecar shares the pod's loopback, nothing else reaches it.
+     */
+    statusPort?: number;
 }
 
 const DEFAULT_PATHS: NginxPaths = {
@@ -82,6 +92,7 @@ const MAX_TRIES = 3;
 
 export function renderNginxConf(opts: NginxConfOptions): string {
     if (opts.upstreams.length === 0) throw new Error("nginx needs at least one upstream");
+    if (opts.upstreams.every((u) => u.backup)) throw new Error("nginx needs at least one upstream that is not a backup");
     const paths = { ...DEFAULT_PATHS, ...opts.paths };
     for (const [key, value] of Object.entries(paths)) word(`path ${key}`, value);
     const listenPort = port("listenPort", opts.listenPort ?? CONTAINER_PORTS.nginx);
@@ -99,7 +110,7 @@ export function renderNginxConf(opts: NginxConfOptions): string {
         const address = `${word("upstream host", u.host)}:${port("upstream port", u.port)}`;
         // Passive health check: one failed attempt takes the server out for 5s (nginx's default
         // is 10s, long for a lab where an instance comes back in a second).
-        return `        server ${address} max_fails=1 fail_timeout=5s;  # ${word("upstream name", u.name)}`;
+        return `        server ${address} max_fails=1 fail_timeout=5s${u.backup ? " backup" : ""};  # ${word("upstream name", u.name)}`;
     });
     const tries = Math.min(opts.upstreams.length, MAX_TRIES);
 
@@ -136,6 +147,20 @@ ${securityHeaders("        ")}`
         client_max_body_size ${bodySize};
 `;
 
+    const status = opts.statusPort === undefined ? "" : `
+    # Stage 6: counters for the exporter sidecar, on the pod's loopback only.
+    server {
+        listen 127.0.0.1:${port("statusPort", opts.statusPort)};
+        access_log off;
+        location = /stub_status {
+            stub_status;
+        }
+    }
+`;
+    if (opts.statusPort !== undefined && [listenPort, tls?.listenPort ?? (tls ? NGINX_TLS_PORT : -1)].includes(opts.statusPort)) {
+        throw new Error(`nginx statusPort ${opts.statusPort} must differ from the other listen ports`);
+    }
+
     return `# devsecops-journey: ${tls || rateLimit ? "stage-4 hardened edge" : "stage-3 L7 load balancer"}. Rendered; do not edit.
 ${user === null ? "" : `user ${user};\n`}worker_processes auto;
 pid ${paths.pid};
@@ -161,7 +186,7 @@ http {
         '"upstream":"$upstream_addr","upstream_status":"$upstream_status",'
         '"upstream_time":"$upstream_response_time"}';
     access_log ${paths.accessLog} lab_json;
-${rateLimit ? rateLimitZones(rateLimit) : ""}${tls ? securityHeaderMaps() : ""}
+${rateLimit ? rateLimitZones(rateLimit) : ""}${tls ? securityHeaderMaps() : ""}${status}
     upstream app {
         # Shared memory, so every worker sees the same failures (else each learns them alone).
         zone app 64k;

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
@@ -8,22 +9,28 @@ import { configPath, renderStageConfig, stageConfig } from "../../policy-pack/st
 import { STAGE_NUMBERS } from "../../stages/profile";
 import { evaluatePack } from "../support/policy-harness";
 import { happyStack } from "./fixtures";
+import { happyKubernetes, NS } from "./k8s-fixtures";
 
-/** POLICIES.md's Docker and stack tables, with their `from` (see the one exception below). */
+/** POLICIES.md's Docker, Kubernetes and stack tables, with their `from` (see the one exception below). */
 const CATALOGUE: Record<string, number> = {
     "docker-no-privileged": 1, "docker-no-socket-mount": 1, "docker-no-sensitive-host-dirs": 1, "docker-no-host-namespaces": 1,
     "image-pinned": 1, "docker-no-plaintext-secret-env": 1, "docker-user-network": 2, "docker-healthcheck": 3,
     "docker-restart-policy": 3, "data-ports-not-published": 3, "docker-ports-localhost": 3, "docker-non-root": 4,
     "docker-caps-drop-all": 4, "docker-no-new-privileges": 4, "docker-readonly-rootfs": 4, "docker-limits": 4,
-    "data-network-internal": 4, "tls-at-edge": 4, "no-single-point-of-failure": 2, "database-replicated": 2,
+    "data-network-internal": 4, "tls-at-edge": 4,
+    "k8s-no-default-namespace": 5, "k8s-host-isolation": 5, "k8s-no-privilege": 5, "k8s-run-as-non-root": 5,
+    "k8s-capabilities": 5, "k8s-seccomp": 5, "k8s-readonly-rootfs": 5, "k8s-resources": 5, "k8s-probes": 5,
+    "k8s-image-tag": 5, "k8s-sa-hygiene": 5, "k8s-secret-env-ref": 5, "k8s-service-exposure": 5,
+    "k8s-namespace-pss-label": 5, "k8s-rbac-least-privilege": 5, "k8s-hpa-sane": 5,
+    "no-single-point-of-failure": 2, "database-replicated": 2,
     "default-deny-network-policy": 5, "references-resolve": 5, "ownership-labels": 1,
 };
 /** Stages 1-3 pass the database password in env on purpose (their lessons); Vault arrives in stage 4. */
 const DEVIATIONS: Record<string, number> = { "docker-no-plaintext-secret-env": 4 };
 
 describe("the policy pack", () => {
-    it("implements every Docker and stack rule of the catalogue, each once", () => {
-        assert.deepEqual(LAB_POLICIES.map((p) => p.meta.name).sort(), Object.keys(CATALOGUE).sort());
+    it("implements every Docker, Kubernetes and stack rule of the catalogue, each once, in its order", () => {
+        assert.deepEqual(LAB_POLICIES.map((p) => p.meta.name), Object.keys(CATALOGUE));
         assert.deepEqual(policies.map((p) => p.name), LAB_POLICIES.map((p) => p.meta.name));
     });
     it("makes each rule mandatory from the catalogue's stage", () => {
@@ -42,6 +49,24 @@ describe("the policy pack", () => {
             const result = await evaluatePack({ resources: happyStack() }, stageConfig(6), { preview });
             assert.deepEqual([result.mandatory, result.advisory, result.previewSkips], [[], [], []], `preview: ${preview}`);
         }
+    });
+    it("passes the happy stage-5-shaped Kubernetes stack with every policy mandatory, at up and at preview", async () => {
+        // The fixture keeps its edge Service and chaos account in one namespace (NS), not the lab's.
+        const happyConfig = {
+            ...stageConfig(6),
+            "k8s-sa-hygiene": { enforcementLevel: "mandatory" as const, tokenServiceAccounts: [`${NS}/chaos`] },
+            "k8s-service-exposure": { enforcementLevel: "mandatory" as const, nodePortServices: [`${NS}/nginx`] },
+        };
+        for (const preview of [false, true]) {
+            const result = await evaluatePack({ resources: happyKubernetes() }, happyConfig, { preview });
+            assert.deepEqual([result.mandatory, result.advisory, result.previewSkips], [[], [], []], `preview: ${preview}`);
+        }
+    });
+    it("loads without @pulumi/kubernetes (its rules match type tokens), so Docker stages never pay for it", () => {
+        const script = 'require("ts-node/register/transpile-only"); require("./policy-pack/policies"); ' +
+            'process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes("@pulumi/kubernetes"))))';
+        const root = path.join(__dirname, "../..");
+        assert.equal(execFileSync(process.execPath, ["-e", script], { cwd: root, encoding: "utf8" }), "false");
     });
     it("constructs the PolicyPack in index.ts only, from the policies module", () => {
         const index = fs.readFileSync(path.join(__dirname, "../../policy-pack/index.ts"), "utf8");
@@ -71,6 +96,9 @@ describe("the per-stage policy config (policy-pack/config/stageN.json)", () => {
     it("carries each policy's config values in CrossGuard's object form", () => {
         assert.deepEqual(stageConfig(3)["docker-caps-drop-all"], { enforcementLevel: "advisory", allowedCapabilities: ["NET_BIND_SERVICE"] });
         assert.equal(stageConfig(3)["docker-healthcheck"], "mandatory");
+        assert.deepEqual(stageConfig(4)["k8s-service-exposure"], { enforcementLevel: "advisory", nodePortServices: ["devsecops-edge/nginx"] });
+        assert.deepEqual(stageConfig(5)["k8s-sa-hygiene"], { enforcementLevel: "mandatory", tokenServiceAccounts: ["devsecops-ops/chaos"] });
+        assert.deepEqual(stageConfig(5)["k8s-namespace-pss-label"], { enforcementLevel: "mandatory", baselineNamespaces: [] });
     });
 });
 

@@ -4,7 +4,7 @@ import { defaultDenyNetworkPolicy } from "../../policy-pack/policies/default-den
 import { noSinglePointOfFailure } from "../../policy-pack/policies/no-single-point-of-failure";
 import { ownershipLabels } from "../../policy-pack/policies/ownership-labels";
 import { referencesResolve } from "../../policy-pack/policies/references-resolve";
-import { LABELS, PROJECT } from "../../stages/names";
+import { LABELS, PROJECT, TIER_LABELS } from "../../stages/names";
 import { runPolicy } from "../support/policy-harness";
 import { TYPES } from "../support/topology";
 import { happy, happyStack, stackWith, stackWithout, withInputs } from "./fixtures";
@@ -73,7 +73,7 @@ describe("policy ownership-labels", () => {
     it("fails a missing tier label", async () => {
         const volume = withInputs(happy("postgres-primary-data", TYPES.volume), { labels: [{ label: LABELS.project, value: PROJECT }, { label: LABELS.stage, value: "4" }] });
         assert.deepEqual((await runPolicy(ownershipLabels, volume)).messages, [
-            'volume "postgres-primary-data": labels lack devsecops-journey/tier; add it (one of edge, app, data, shared), as the builders\' labLabels() does',
+            `volume "postgres-primary-data": labels lack devsecops-journey/tier; add it (one of ${TIER_LABELS.join(", ")}), as the builders' labLabels() does`,
         ]);
     });
     it("fails a value outside the lab's vocabulary", async () => {
@@ -94,6 +94,12 @@ describe("policy default-deny-network-policy (stack)", () => {
             'namespace "lab-app": no NetworkPolicy denies Egress by default, so its pods open connections anyone allows; add one with podSelector: {}, policyTypes: [Egress] and no rules',
         ]);
     });
+    it("fails a namespace without a default deny", async () => {
+        const stack = happyKubernetes().filter((r) => !(r.type === K.netpol && r.name === "default-deny"));
+        assert.deepEqual((await runPolicy(defaultDenyNetworkPolicy, stack)).messages, [
+            'namespace "lab-app": no NetworkPolicy denies Ingress and Egress by default, so its pods accept and open connections anyone allows; add one with podSelector: {}, policyTypes: [Ingress, Egress] and no rules',
+        ]);
+    });
     it("is not applicable to the Docker stages", async () => {
         assert.deepEqual((await runPolicy(defaultDenyNetworkPolicy, happyStack())).notApplicable.map((n) => n.reason), ["the stack has no Kubernetes namespaces"]);
     });
@@ -102,6 +108,10 @@ describe("policy default-deny-network-policy (stack)", () => {
 describe("policy references-resolve (stack)", () => {
     it("passes a Service, NetworkPolicy and HPA that find their workload", async () => {
         assert.deepEqual((await runPolicy(referencesResolve, happyKubernetes())).messages, []);
+    });
+    it("finds the pods of a CronJob under spec.jobTemplate", async () => {
+        const stack = kubernetesWith(K.netpol, "app-from-edge", { spec: { podSelector: { matchLabels: { app: "chaos" } }, policyTypes: ["Egress"], egress: [{}] } });
+        assert.deepEqual((await runPolicy(referencesResolve, stack)).messages, []);
     });
     it("fails a Service whose selector matches no pods", async () => {
         const stack = kubernetesWith(K.service, "app", { spec: { selector: { app: "ap" } } });

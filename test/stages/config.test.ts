@@ -14,7 +14,14 @@ const BAD: { name: string; config: Record<string, string>; key: string; value: s
     { name: "stage 0", config: { stage: "0" }, key: "stage", value: '"0"', allowed: /1 to 6/ },
     { name: "stage 3.5", config: { stage: "3.5" }, key: "stage", value: '"3.5"', allowed: /whole number from 1 to 6/ },
     { name: 'stage "three"', config: { stage: "three" }, key: "stage", value: '"three"', allowed: /whole number/ },
-    { name: "a stage not built yet", config: { stage: "5" }, key: "stage", value: "5", allowed: /not available yet: choose one of 1, 2, 3, 4/ },
+    { name: "an edge NodePort outside the NodePort range", config: { stage: "5", edgeNodePort: "8443" }, key: "edgeNodePort", value: '"8443"', allowed: /from 30000 to 32767/ },
+    { name: "a kube context with a space", config: { stage: "5", kubeContext: "kind devsecops" }, key: "kubeContext", value: '"kind devsecops"', allowed: /a context name from kubectl config get-contexts/ },
+    { name: "an empty kube context", config: { stage: "6", kubeContext: "" }, key: "kubeContext", value: '""', allowed: /a context name/ },
+    { name: "a registry with a scheme", config: { stage: "5", appRegistry: "http://localhost:5001" }, key: "appRegistry", value: '"http://localhost:5001"', allowed: /a registry host\[:port\], e\.g\. localhost:5001/ },
+    { name: "a kubeconfig of two lines", config: { stage: "5", kubeconfig: "a\nb" }, key: "kubeconfig", value: '"a\\nb"', allowed: /is not a file path/ },
+    { name: "a Prometheus image on latest", config: { stage: "6", prometheusImage: "prom/prometheus:latest" }, key: "prometheusImage", value: '"prom/prometheus:latest"', allowed: /moving tag latest/ },
+    { name: "a kubectl image without a tag", config: { stage: "6", kubectlImage: "alpine/k8s" }, key: "kubectlImage", value: '"alpine/k8s"', allowed: /has no tag/ },
+    { name: "an exporter image that is empty", config: { stage: "6", nginxExporterImage: "" }, key: "nginxExporterImage", value: '""', allowed: /is empty/ },
     { name: "replicas 0", config: { stage: "2", appReplicas: "0" }, key: "appReplicas", value: '"0"', allowed: /from 2 to 9/ },
     { name: "replicas 100", config: { stage: "2", appReplicas: "100" }, key: "appReplicas", value: '"100"', allowed: /from 2 to 9/ },
     { name: "replicas 2.5", config: { stage: "2", appReplicas: "2.5" }, key: "appReplicas", value: '"2.5"', allowed: /whole number/ },
@@ -63,6 +70,17 @@ describe("config validation", () => {
     it("tells a missing stage how to pick one", async () => {
         const { error } = await runProgramExpectingError({});
         assert.match(error.message, /devsecops:stage is not set: select a stage's stack \(pulumi stack select stage1\)/);
+    });
+
+    it("reads the Kubernetes settings: context, kubeconfig, NodePort, registry (stage 5)", async () => {
+        const run = await runProgram({ stage: "5", kubeContext: "my-cluster", kubeconfig: "/home/me/.kube/lab", edgeNodePort: "31443", appRegistry: "registry.lab:5000" });
+        const provider = run.resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+        assert.equal(provider.inputs.context, "my-cluster");
+        assert.equal(provider.inputs.kubeconfig, "/home/me/.kube/lab");
+        const edge = run.resources.find((r) => r.type === "kubernetes:core/v1:Service" && r.inputs.metadata.name === "nginx")!;
+        assert.equal(edge.inputs.spec.ports[0].nodePort, 31443);
+        const image = run.resources.find((r) => r.type === "docker:index/image:Image")!;
+        assert.match(image.inputs.imageName, /^registry\.lab:5000\/devsecops-journey\/app:[0-9a-f]{12}$/);
     });
 
     it("accepts a digest-pinned image and a registry with a port", async () => {

@@ -4,27 +4,44 @@ import { STAGES } from "../../stages/catalog";
 import { parseImageRef } from "../../stages/config";
 import { LABELS, PROJECT, TIER_LABELS } from "../../stages/names";
 import { TYPES, containers, imageOf, labelsOf, ofType } from "../support/topology";
+import { containersOf, kubeObjects, podTemplate, workloads } from "../support/kube";
 
 /** What holds for every buildable stage: labels, names, replacement, pinning, secrets. */
-for (const stage of STAGES.keys()) {
+for (const [stage, profile] of STAGES) {
+    const docker = profile.target === "docker";
     describe(`every stage: stage ${stage}`, () => {
         let run: ProgramRun;
         before(async () => {
             run = await runProgram({ stage: String(stage) });
         });
 
-        it("labels every container, network and volume with project, stage and tier", () => {
-            const labelled = [TYPES.container, TYPES.network, TYPES.volume].flatMap((t) => ofType(run, t));
+        it("fills every placeholder of its story's tryThis", () => {
+            const lines = run.outputs.tryThis as string[];
+            assert.equal(lines.length, profile.story.tryThis.length);
+            for (const line of lines) assert.doesNotMatch(line, /\{[a-zA-Z][a-zA-Z0-9]*\}/, line);
+        });
+
+        it(docker ? "labels every container, network and volume with project, stage and tier"
+            : "labels every Kubernetes object and pod template with project, stage and tier", () => {
+            const labelled = docker
+                ? [TYPES.container, TYPES.network, TYPES.volume].flatMap((t) => ofType(run, t)).map((r) => ({ name: r.name, labels: labelsOf(r) }))
+                : [
+                    ...kubeObjects(run).map((r) => ({ name: r.name, labels: r.inputs.metadata.labels as Record<string, string> })),
+                    ...workloads(run).map((w) => ({ name: `${w.name} pods`, labels: podTemplate(w).metadata.labels })),
+                ];
             assert.ok(labelled.length > 0);
-            for (const r of labelled) {
-                const labels = labelsOf(r);
+            for (const { labels, ...r } of labelled) {
                 assert.equal(labels[LABELS.project], PROJECT, r.name);
                 assert.equal(labels[LABELS.stage], String(stage), r.name);
                 assert.ok((TIER_LABELS as readonly string[]).includes(labels[LABELS.tier]), `${r.name}: tier ${labels[LABELS.tier]}`);
             }
         });
 
-        it("names every container for this stage and replaces it delete-first (fixed names and ports)", () => {
+        it("names every container or object explicitly and replaces it delete-first (fixed names and ports)", () => {
+            for (const r of kubeObjects(run)) {
+                assert.ok(r.inputs.metadata.name, `${r.name} has no explicit name`);
+                assert.equal(r.deleteBeforeReplace, true, r.name);
+            }
             for (const c of containers(run)) {
                 assert.equal(c.inputs.name, `devsecops-s${stage}-${c.name}`);
                 assert.equal(c.deleteBeforeReplace, true, c.name);
@@ -32,9 +49,14 @@ for (const stage of STAGES.keys()) {
         });
 
         it("runs only pinned images", () => {
-            for (const c of containers(run)) {
-                const ref = parseImageRef(imageOf(run, c));
-                assert.ok(ref.digest || (ref.tag && ref.tag !== "latest"), `${c.name}: ${imageOf(run, c)}`);
+            const images = [
+                ...containers(run).map((c) => ({ name: c.name, image: imageOf(run, c) })),
+                ...workloads(run).flatMap((w) => containersOf(w).map((c) => ({ name: `${w.name}/${c.name}`, image: c.image as string }))),
+            ];
+            assert.ok(images.length > 0);
+            for (const { name, image } of images) {
+                const ref = parseImageRef(image);
+                assert.ok(ref.digest || (ref.tag && ref.tag !== "latest"), `${name}: ${image}`);
             }
         });
 
@@ -51,7 +73,7 @@ for (const stage of STAGES.keys()) {
         });
 
         it("puts every component's children under it", () => {
-            for (const c of containers(run)) assert.notEqual(c.parent, "", `${c.name} has no parent component`);
+            for (const c of [...containers(run), ...kubeObjects(run)]) assert.notEqual(c.parent, "", `${c.name} has no parent component`);
         });
     });
 }

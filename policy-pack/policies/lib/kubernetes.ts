@@ -4,6 +4,7 @@
  */
 import { PolicyResource } from "@pulumi/policy";
 import { knownPlain } from "./known";
+import { workloadKind } from "./pods";
 
 export const K8S = {
     namespace: "kubernetes:core/v1:Namespace",
@@ -12,12 +13,6 @@ export const K8S = {
     networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     pdb: "kubernetes:policy/v1:PodDisruptionBudget",
     hpa: ["kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler"],
-    workloads: {
-        "kubernetes:apps/v1:Deployment": "Deployment",
-        "kubernetes:apps/v1:StatefulSet": "StatefulSet",
-        "kubernetes:apps/v1:DaemonSet": "DaemonSet",
-        "kubernetes:apps/v1:ReplicaSet": "ReplicaSet",
-    } as Record<string, string>,
 } as const;
 
 export const isKubernetes = (r: PolicyResource) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:");
@@ -38,13 +33,18 @@ export interface Workload {
     readonly podLabels?: Record<string, string>;
 }
 
+/** Where each kind keeps its pods' labels. */
+const POD_LABELS: Record<string, (props: any) => unknown> = {
+    Pod: (p) => p.metadata?.labels,
+    CronJob: (p) => p.spec?.jobTemplate?.spec?.template?.metadata?.labels,
+};
+
+/** Everything that runs pods (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod). */
 export function workloads(resources: readonly PolicyResource[]): Workload[] {
     return resources.flatMap((r) => {
-        const kind = r.type === K8S.pod ? "Pod" : K8S.workloads[r.type];
+        const kind = workloadKind(r.type);
         if (!kind) return [];
-        const podLabels = kind === "Pod"
-            ? read(r, (p) => p.metadata?.labels)
-            : read(r, (p) => p.spec?.template?.metadata?.labels);
+        const podLabels = read(r, POD_LABELS[kind] ?? ((p) => p.spec?.template?.metadata?.labels));
         return [{ resource: r, kind, name: nameOf(r), namespace: namespaceOf(r), podLabels }];
     });
 }

@@ -1,0 +1,64 @@
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { SETTINGS } from "../../stages/config";
+import { KUBERNETES } from "../../stages/names";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+
+/** kind-config.yaml and scripts/kind-up.sh agree with the program's config and with kind's recipe. */
+describe("the kind cluster files", () => {
+    const kind = yaml.load(read("kind-config.yaml")) as any;
+    const script = read("scripts/kind-up.sh");
+
+    it("names the cluster whose context the provider uses by default", () => {
+        assert.equal(kind.kind, "Cluster");
+        assert.equal(kind.apiVersion, "kind.x-k8s.io/v1alpha4");
+        assert.equal(kind.name, KUBERNETES.clusterName);
+        assert.equal(SETTINGS.kubeContext.default, `kind-${kind.name}`);
+    });
+
+    it("maps the edge's NodePort to the HTTPS host port, on 127.0.0.1 only", () => {
+        assert.equal(kind.nodes.length, 1);
+        assert.deepEqual(kind.nodes[0].extraPortMappings, [{
+            containerPort: SETTINGS.edgeNodePort.default, hostPort: SETTINGS.edgeTlsHostPort.default, listenAddress: "127.0.0.1", protocol: "TCP",
+        }]);
+        assert.equal(kind.networking.apiServerAddress, "127.0.0.1");
+    });
+
+    it("spells out the pod network that pg_hba admits", () => {
+        assert.equal(kind.networking.podSubnet, KUBERNETES.podCidr);
+    });
+
+    it("follows kind's local-registry recipe for the registry the program pushes to", () => {
+        assert.match(kind.containerdConfigPatches[0], /config_path = "\/etc\/containerd\/certs\.d"/);
+        const port = SETTINGS.appRegistry.default.split(":")[1];
+        assert.match(script, new RegExp(`reg_port="${port}"`));
+        assert.match(script, /-p "127\.0\.0\.1:\$\{reg_port\}:5000"/);
+        assert.match(script, /certs\.d\/localhost:\$\{reg_port\}/);
+        assert.match(script, /docker network connect kind/);
+        assert.match(script, /local-registry-hosting/);
+        assert.match(script, /kind create cluster --config "\$config"/);
+        assert.match(script, /registry:\d+\.\d+\.\d+/, "the registry image is pinned");
+    });
+
+    it("installs a pinned metrics-server: without it the HPA never sees CPU on kind", () => {
+        assert.match(script, /metrics_server="\$\{METRICS_SERVER_VERSION:-v\d+\.\d+\.\d+\}"/);
+        assert.match(script, /metrics-server\/releases\/download\/\$\{metrics_server\}\/components\.yaml/);
+        assert.match(script, /--kubelet-insecure-tls/);
+    });
+
+    it("is a valid POSIX sh script, executable", () => {
+        execFileSync("sh", ["-n", path.join(ROOT, "scripts/kind-up.sh")]);
+        assert.ok(fs.statSync(path.join(ROOT, "scripts/kind-up.sh")).mode & 0o100);
+    });
+
+    it("is what the README tells a learner to run", () => {
+        const readme = read("README.md");
+        assert.match(readme, /scripts\/kind-up\.sh/);
+        assert.match(readme, /pulumi stack select --create stage5/);
+    });
+});
