@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { Client, type ClientConfig, type QueryResult, type QueryResultRow } from "pg";
 import { DATABASE } from "../../stages/names";
 import {
-    POSTGRES_IMAGE_ENV, PRIMARY_INIT_ENV, REPLICA_ENV, postgresArgs, postgresSettings,
+    APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_IMAGE_ENV, PRIMARY_INIT_ENV, REPLICA_ENV, postgresArgs, postgresSettings,
     renderPrimaryInitScript, renderReplicaEntrypoint,
 } from "../../stages/render/postgres";
 import {
@@ -28,9 +28,17 @@ export interface PostgresServer {
     readonly replicationPassword: string;
     readonly replicationSlot: string;
     readonly dataDir: string;
-    /** Unix socket dir; local connections there are trusted. */
+    /** Unix socket dir; local connections there are trusted (with leastPrivilege: scram, owner only). */
     readonly socketDir: string;
-    /** Config for `new pg.Client(...)` / `new pg.Pool(...)`, as the owner, over TCP with scram. */
+    /**
+     * With the leastPrivilege option: the app role (APP_DB_USER, DML only) and its password; it logs
+     * in over TCP from appCidr. Without it: undefined (the app uses the owner, as in stages 1-3).
+     */
+    readonly app?: { readonly user: string; readonly password: string };
+    /**
+     * Config for `new pg.Client(...)` / `new pg.Pool(...)`, as the owner, over TCP with scram; with
+     * leastPrivilege over the Unix socket, the only way the rendered pg_hba lets the owner in.
+     */
     clientConfig(database?: string): ClientConfig;
     connectionString(database?: string): string;
     /** One query on a fresh connection (closed afterwards). */
@@ -53,6 +61,12 @@ export interface StartPostgresOptions {
     replicationCidr?: string;
     /** Primary only; default true. false renders stage 1's init (no replication role or slot). */
     replication?: boolean;
+    /**
+     * Primary only: stage 4's init (renderPrimaryInitScript({ leastPrivilege })): the app role with a
+     * generated password, and the rendered pg_hba.conf in force (owner over the socket only). A replica
+     * of such a primary inherits its pg_hba. Use appCidr "127.0.0.1/32" for an app on loopback.
+     */
+    leastPrivilege?: { appCidr: string };
 }
 
 /** Speed and loopback only: never in the rendered settings. */
@@ -84,16 +98,18 @@ async function untilReady(config: ClientConfig, proc: Proc, timeoutMs: number): 
 
 function handle(
     role: "primary" | "replica", dir: string, port: number, password: string, replicationPassword: string,
-    launch: () => Proc, readyTimeoutMs: number, first: Proc,
+    launch: () => Proc, readyTimeoutMs: number, first: Proc, app?: PostgresServer["app"],
 ): PostgresServer {
     let proc = first;
     let closed = false;
+    // Stage 4's pg_hba lets the owner in over the socket only; `app` marks that setup.
+    const ownerHost = app ? dir : HOST;
     const clientConfig = (database: string = DATABASE.name): ClientConfig =>
-        ({ host: HOST, port, user: DATABASE.ownerUser, password, database });
+        ({ host: ownerHost, port, user: DATABASE.ownerUser, password, database });
     const server: PostgresServer = {
         role, host: HOST, port, database: DATABASE.name, user: DATABASE.ownerUser, password,
         replicationUser: DATABASE.replicationUser, replicationPassword, replicationSlot: DATABASE.replicationSlot,
-        dataDir: path.join(dir, "data"), socketDir: dir,
+        dataDir: path.join(dir, "data"), socketDir: dir, app,
         clientConfig,
         connectionString: (database = DATABASE.name) =>
             `postgresql://${DATABASE.ownerUser}:${encodeURIComponent(password)}@${HOST}:${port}/${database}`,
@@ -169,8 +185,10 @@ export async function startPostgresPrimary(opts: StartPostgresOptions = {}): Pro
 
         const script = path.join(dir, "10-lab-init.sh");
         const replication = opts.replication !== false;
-        const rendered = renderPrimaryInitScript({ replicationCidr: opts.replicationCidr ?? "127.0.0.1/32", replication });
+        const lp = opts.leastPrivilege;
+        const rendered = renderPrimaryInitScript({ replicationCidr: opts.replicationCidr ?? "127.0.0.1/32", replication, leastPrivilege: lp });
         writeOwnedFile(script, rendered, runAs, 0o700);
+        const appPassword = secret();
         await run("10-lab-init.sh", "bash", [script], {
             runAs, cwd: dir,
             env: {
@@ -178,10 +196,13 @@ export async function startPostgresPrimary(opts: StartPostgresOptions = {}): Pro
                 [POSTGRES_IMAGE_ENV.user]: DATABASE.ownerUser, [POSTGRES_IMAGE_ENV.database]: DATABASE.name,
                 [POSTGRES_IMAGE_ENV.password]: password,
                 ...(replication ? { [PRIMARY_INIT_ENV.replicationPassword]: replicationPassword } : {}),
+                ...(lp ? { [LEAST_PRIVILEGE_ENV.appPassword]: appPassword } : {}),
             },
         });
         await server.query("SELECT pg_reload_conf()");
-        return server;
+        if (!lp) return server;
+        // From here the rendered pg_hba is in force: the owner gets in over the socket only.
+        return handle("primary", dir, port, password, replicationPassword, launch, 20_000, current, { user: APP_DB_USER, password: appPassword });
     });
 }
 
@@ -214,7 +235,7 @@ export async function startPostgresReplica(primary: PostgresServer, opts: StartP
     return orCleanUp(dir, () => proc, async () => {
         writeOwnedFile(script, renderReplicaEntrypoint(), runAs, 0o700);
         proc = launch();
-        const server = handle("replica", dir, port, primary.password, primary.replicationPassword, launch, 30_000, proc);
+        const server = handle("replica", dir, port, primary.password, primary.replicationPassword, launch, 30_000, proc, primary.app);
         await untilReady(server.clientConfig(), proc, 60_000);
         return server;
     });
