@@ -1,0 +1,79 @@
+/** `npm run lab -- <command> [stage] [--yes]`: the command line, parsed into a typed command. */
+import { PLANNED, STAGES } from "../stages/catalog";
+import { STAGE_NUMBERS, StageNumber } from "../stages/profile";
+
+export const USAGE = `usage: npm run lab -- <command> [stage] [--yes]
+
+  up <stage>        bring a stage up (tears down the running one first: asks, or --yes)
+  preview <stage>   what up would do, checked by the policy pack with that stage's config
+  verify [stage]    smoke checks against the running stage
+  down [stage]      tear a stage down (default: the running one)
+  reset <stage>     down, then up
+  status            which stage runs, its URLs
+  diff <A> <B>      what changes from stage A to stage B (resources, profile, policies)
+
+stages: ${[...STAGES.keys()].join(", ")}   e.g. npm run lab -- up 1`;
+
+export type LabCommand =
+    | { readonly name: "up" | "preview" | "reset"; readonly stage: StageNumber; readonly yes: boolean }
+    | { readonly name: "verify" | "down"; readonly stage?: StageNumber; readonly yes: boolean }
+    | { readonly name: "status"; readonly yes: boolean }
+    | { readonly name: "diff"; readonly from: StageNumber; readonly to: StageNumber; readonly yes: boolean }
+    | { readonly name: "help"; readonly yes: boolean };
+
+/** A mistake on the command line: one line, and the usage. */
+export class UsageError extends Error {}
+
+const COMMANDS = ["up", "preview", "verify", "down", "reset", "status", "diff", "help"] as const;
+
+/** "3", "stage3": a stage the program can build; anything else says what is allowed. */
+export function parseStage(raw: string): StageNumber {
+    const available = [...STAGES.keys()].join(", ");
+    const m = /^(?:stage)?(\d+)$/i.exec(raw.trim());
+    const n = m ? Number(m[1]) : NaN;
+    if (!(STAGE_NUMBERS as readonly number[]).includes(n)) {
+        throw new UsageError(`"${raw}" is not a stage: use one of ${available}`);
+    }
+    if (!STAGES.has(n as StageNumber)) {
+        const planned = PLANNED.find((p) => p.stage === n);
+        throw new UsageError(`stage ${n}${planned ? ` (${planned.title})` : ""} is not available yet: use one of ${available}`);
+    }
+    return n as StageNumber;
+}
+
+export function parseArgs(argv: readonly string[]): LabCommand {
+    const flags = argv.filter((a) => a.startsWith("-"));
+    const words = argv.filter((a) => !a.startsWith("-"));
+    const unknownFlag = flags.find((f) => !["--yes", "-y", "--help", "-h"].includes(f));
+    if (unknownFlag) throw new UsageError(`unknown option ${unknownFlag}`);
+    const yes = flags.includes("--yes") || flags.includes("-y");
+    if (flags.includes("--help") || flags.includes("-h") || words.length === 0) return { name: "help", yes };
+    const [command, ...rest] = words;
+    if (!(COMMANDS as readonly string[]).includes(command)) {
+        throw new UsageError(`unknown command "${command}": use one of ${COMMANDS.filter((c) => c !== "help").join(", ")}`);
+    }
+    const arity = (min: number, max: number) => {
+        if (rest.length < min) throw new UsageError(`${command} needs ${min === 1 ? "a stage" : `${min} stages`}, e.g. npm run lab -- ${command} ${min === 2 ? "3 4" : "1"}`);
+        if (rest.length > max) throw new UsageError(`${command} takes ${max === 0 ? "no stage" : `at most ${max} stage${max > 1 ? "s" : ""}`}, got: ${rest.join(" ")}`);
+    };
+    switch (command) {
+        case "up":
+        case "preview":
+        case "reset":
+            arity(1, 1);
+            return { name: command, stage: parseStage(rest[0]), yes };
+        case "verify":
+        case "down":
+            arity(0, 1);
+            return { name: command, stage: rest[0] === undefined ? undefined : parseStage(rest[0]), yes };
+        case "status":
+            arity(0, 0);
+            return { name: "status", yes };
+        case "diff": {
+            arity(2, 2);
+            return { name: "diff", from: parseStage(rest[0]), to: parseStage(rest[1]), yes };
+        }
+        default:
+            return { name: "help", yes };
+    }
+}

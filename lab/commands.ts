@@ -1,0 +1,212 @@
+/**
+ * The lab's commands over injected pieces (the Pulumi engine, the machine probes, the terminal), so
+ * every path, the failing ones first, runs in tests without Pulumi or Docker. main.ts wires the
+ * real pieces.
+ */
+import { STAGES } from "../stages/catalog";
+import { CONFIG_NAMESPACE, LabConfig, LabConfigError, parseLabConfig } from "../stages/config";
+import type { StageNumber, StageProfile } from "../stages/profile";
+import { LabCommand, USAGE, UsageError, parseArgs } from "./args";
+import { formatResult, runChecks } from "./checks";
+import { LabError } from "./errors";
+import type { LabEngine, Outputs, StackState } from "./engine";
+import {
+    EnvSource, PolicyPlan, Requirement, WorkspacePlan, appEnvSources, commandLine, decideUp, policyPlan, requirementsOf, verifyTarget,
+} from "./plan";
+import type { Probe } from "./probes";
+import { formatDuration, upSummary } from "./summary";
+
+export interface LabIO {
+    /** One line to stdout. */
+    out(line: string): void;
+    /** One line to stderr. */
+    err(line: string): void;
+    /** Pulumi's own progress text, as it streams. */
+    progress(text: string): void;
+    /** Asks a yes/no question on the terminal. */
+    confirm(question: string): Promise<boolean>;
+    readonly interactive: boolean;
+}
+
+export interface LabDeps {
+    readonly io: LabIO;
+    readonly plan: WorkspacePlan;
+    readonly probe: Probe;
+    /** The Pulumi engine, created only when a command needs it (after the probes passed). */
+    engine(): Promise<LabEngine>;
+    /** Runs a command that prints a running app's environment (docker inspect, kubectl exec env). */
+    readEnv(source: EnvSource): Promise<string[]>;
+    /** What runs for a stage right now, one line per container or pod (listRunningCommand). */
+    containers(lab: LabConfig): Promise<string[]>;
+    /** The stage-to-stage diff, as text (runs the program under mocks; loaded lazily). */
+    diff(from: StageNumber, to: StageNumber): Promise<string>;
+    now(): number;
+}
+
+export { LabError };
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const profileOf = (stage: StageNumber): StageProfile => STAGES.get(stage)!;
+const name = (stage: StageNumber) => `stage ${stage} (${profileOf(stage).title})`;
+
+/** Parses, runs, and turns every user-facing failure into one line and an exit code. */
+export async function runLab(argv: readonly string[], deps: LabDeps): Promise<number> {
+    const { io } = deps;
+    let command: LabCommand;
+    try {
+        command = parseArgs(argv);
+    } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        io.err(`lab: ${err.message}`);
+        io.err(`run \`npm run lab -- help\` for the commands`);
+        return EXIT.usage;
+    }
+    try {
+        return await run(command, deps);
+    } catch (err) {
+        if (err instanceof LabError || err instanceof LabConfigError) {
+            io.err(`lab: ${err.message}`);
+            return EXIT.failed;
+        }
+        throw err;
+    }
+}
+
+async function requireAll(deps: LabDeps, needs: Requirement[]): Promise<void> {
+    for (const need of needs) {
+        const result = await deps.probe(need);
+        if (!result.ok) throw new LabError(result.message);
+    }
+}
+
+async function running(engine: LabEngine): Promise<StackState[]> {
+    return (await engine.stacks()).filter((s) => s.resources > 0);
+}
+
+/** The stage a command means: the one given, else the single running one. */
+async function targetStage(engine: LabEngine, given: StageNumber | undefined, verb: string): Promise<StageNumber> {
+    if (given !== undefined) return given;
+    const live = await running(engine);
+    if (live.length === 0) throw new LabError(`no stage is running, nothing to ${verb}: start one with npm run lab -- up 1`);
+    if (live.length > 1) throw new LabError(`stages ${live.map((s) => s.stage).join(" and ")} are running: say which, e.g. npm run lab -- ${verb} ${live[0].stage}`);
+    return live[0].stage;
+}
+
+async function run(command: LabCommand, deps: LabDeps): Promise<number> {
+    const { io } = deps;
+    switch (command.name) {
+        case "help":
+            USAGE.split("\n").forEach((l) => io.out(l));
+            return EXIT.ok;
+        case "diff":
+            io.out(`stage ${command.from} → stage ${command.to}, computed from the profiles and the program under mocks:`);
+            (await deps.diff(command.from, command.to)).split("\n").forEach((l) => io.out(l));
+            return EXIT.ok;
+        case "up":
+            await requireAll(deps, requirementsOf(profileOf(command.stage)));
+            return up(command.stage, command.yes, await deps.engine(), deps);
+        case "reset": {
+            await requireAll(deps, requirementsOf(profileOf(command.stage)));
+            const engine = await deps.engine();
+            await down(command.stage, engine, deps);
+            return up(command.stage, command.yes, engine, deps);
+        }
+        case "preview": {
+            await requireAll(deps, requirementsOf(profileOf(command.stage)));
+            const policy: PolicyPlan = policyPlan(command.stage, deps.plan.workDir);
+            io.out(`previewing ${name(command.stage)} with the policy pack: ${commandLine("preview", command.stage, deps.plan.workDir)}`);
+            const started = deps.now();
+            const { changes } = await (await deps.engine()).preview(command.stage, policy, io.progress);
+            io.out(`preview of ${name(command.stage)} done in ${formatDuration(deps.now() - started)}: ${formatChanges(changes)}`);
+            return EXIT.ok;
+        }
+        case "down": {
+            await requireAll(deps, ["pulumi"]);
+            const engine = await deps.engine();
+            await down(await targetStage(engine, command.stage, "down"), engine, deps);
+            return EXIT.ok;
+        }
+        case "status":
+            await requireAll(deps, ["pulumi"]);
+            return status(await deps.engine(), deps);
+        case "verify": {
+            await requireAll(deps, ["pulumi"]);
+            const engine = await deps.engine();
+            const stage = await targetStage(engine, command.stage, "verify");
+            await requireAll(deps, requirementsOf(profileOf(stage)).filter((r) => r !== "pulumi"));
+            return verify(stage, engine, deps);
+        }
+    }
+}
+
+const formatChanges = (changes: Record<string, number>) =>
+    Object.entries(changes).filter(([, n]) => n > 0).map(([op, n]) => `${n} ${op}`).join(", ") || "no changes";
+
+async function up(stage: StageNumber, yes: boolean, engine: LabEngine, deps: LabDeps): Promise<number> {
+    const { io } = deps;
+    const live = (await running(engine)).map((s) => s.stage);
+    const decision = decideUp(stage, live, { yes, interactive: io.interactive });
+    if (decision.kind === "refuse") throw new LabError(decision.message);
+    if (decision.kind === "ask") {
+        const list = decision.stages.map((s) => name(s)).join(", ");
+        if (!(await io.confirm(`${list} is running; only one stage runs at a time. Tear it down first?`))) {
+            io.err(`lab: ${list} keeps running; ${name(stage)} was not started`);
+            return EXIT.failed;
+        }
+    }
+    if (decision.kind !== "proceed") for (const other of decision.stages) await down(other, engine, deps);
+    io.out(`bringing up ${name(stage)}: ${commandLine("up", stage, deps.plan.workDir)}`);
+    const started = deps.now();
+    const { outputs, changes } = await engine.up(stage, io.progress);
+    upSummary({
+        stage, title: profileOf(stage).title, outputs, changes, elapsedMs: deps.now() - started,
+        containers: await deps.containers(await labConfig(engine, stage)).catch(() => []),
+        defaultPassphrase: deps.plan.defaultPassphrase, backendUrl: deps.plan.backendUrl,
+    }).forEach((l) => io.out(l));
+    return EXIT.ok;
+}
+
+async function down(stage: StageNumber, engine: LabEngine, deps: LabDeps): Promise<void> {
+    deps.io.out(`tearing down ${name(stage)}: ${commandLine("destroy", stage, deps.plan.workDir)}`);
+    const started = deps.now();
+    await engine.destroy(stage, deps.io.progress);
+    deps.io.out(`${name(stage)} is down (${formatDuration(deps.now() - started)})`);
+}
+
+async function status(engine: LabEngine, deps: LabDeps): Promise<number> {
+    const { io } = deps;
+    const stacks = await engine.stacks();
+    io.out(`state: ${deps.plan.backendUrl}`);
+    const live = stacks.filter((s) => s.resources > 0);
+    for (const s of [...STAGES.keys()]) {
+        const state = stacks.find((x) => x.stage === s);
+        const what = !state ? "never brought up" : state.resources > 0 ? `RUNNING, ${state.resources} resources` : "down";
+        io.out(`  ${name(s)}: ${what}${state?.lastUpdate ? ` (last update ${state.lastUpdate})` : ""}`);
+    }
+    for (const s of live) {
+        const outputs: Outputs = await engine.outputs(s.stage);
+        for (const url of (outputs.entryPoints as string[] | undefined) ?? []) io.out(`  open: ${url}`);
+    }
+    if (live.length === 0) io.out("no stage is running: npm run lab -- up 1");
+    return EXIT.ok;
+}
+
+/** The stack's configuration, validated as the program validates it. */
+async function labConfig(engine: LabEngine, stage: StageNumber): Promise<LabConfig> {
+    const config = await engine.config(stage);
+    return parseLabConfig((key) => config[`${CONFIG_NAMESPACE}:${key}`]);
+}
+
+async function verify(stage: StageNumber, engine: LabEngine, deps: LabDeps): Promise<number> {
+    const { io } = deps;
+    const lab = await labConfig(engine, stage);
+    const outputs = await engine.outputs(stage);
+    const target = verifyTarget(lab, outputs as { entryPoints?: string[]; edgeCertificate?: string }, async () =>
+        Promise.all(appEnvSources(lab).map(async (source) => ({ container: source.name, env: await deps.readEnv(source) }))));
+    io.out(`verifying ${name(stage)}:`);
+    const results = await runChecks(stage, target, (r) => io.out(`  ${formatResult(r)}`));
+    const failed = results.filter((r) => !r.ok).length;
+    io.out(failed ? `${failed} of ${results.length} checks failed` : `all ${results.length} checks passed`);
+    return failed ? EXIT.failed : EXIT.ok;
+}

@@ -1,0 +1,60 @@
+/**
+ * `npm run lab -- <command> [stage]`: wires the real pieces (the Automation API, the machine's
+ * probes, docker inspect, the terminal) into the commands and exits with their code.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as readline from "node:readline/promises";
+import { runLab } from "./commands";
+import { automationEngine } from "./engine";
+import { listRunningCommand, parseEnvOutput, workspacePlan } from "./plan";
+import { probesWith, runCommand } from "./probes";
+
+async function main(): Promise<number> {
+    const plan = workspacePlan(process.env, os.homedir());
+    const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+    return runLab(process.argv.slice(2), {
+        plan,
+        probe: probesWith(runCommand),
+        io: {
+            out: (line) => process.stdout.write(`${line}\n`),
+            err: (line) => process.stderr.write(`${line}\n`),
+            progress: (text) => process.stdout.write(text),
+            interactive,
+            async confirm(question) {
+                const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+                try {
+                    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+                } finally {
+                    rl.close();
+                }
+            },
+        },
+        async engine() {
+            if (plan.stateDir) fs.mkdirSync(plan.stateDir, { recursive: true });
+            return automationEngine(plan);
+        },
+        async readEnv(source) {
+            const [command, ...args] = source.command;
+            const r = await runCommand(command, args);
+            if (r.code !== 0) throw new Error(`${source.command.join(" ")}: ${r.code === "ENOENT" ? `no ${command} on PATH` : r.stderr.trim() || "failed"}`);
+            return parseEnvOutput(source.format, r.stdout);
+        },
+        async containers(lab) {
+            const [command, ...args] = listRunningCommand(lab);
+            const r = await runCommand(command, args);
+            return r.code === 0 ? r.stdout.split("\n").filter(Boolean).sort() : [];
+        },
+        // Runs the program under mocks in this process: loaded only for `diff`, never for `up`.
+        async diff(from, to) {
+            const { diffText } = await import("../tools/stages");
+            return diffText(from, to);
+        },
+        now: () => Date.now(),
+    });
+}
+
+main().then((code) => { process.exitCode = code; }, (err) => {
+    process.stderr.write(`lab: unexpected error (a bug, please report it):\n${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+});

@@ -1,0 +1,66 @@
+/**
+ * What the machine has: the Pulumi CLI, a running Docker, a kind cluster. Each probe runs one
+ * command; a missing piece comes back as one line saying what is missing and how to get it.
+ */
+import { execFile } from "node:child_process";
+import { KUBERNETES } from "../stages/names";
+import type { Requirement } from "./plan";
+
+export type ProbeResult = { readonly ok: true; readonly detail: string } | { readonly ok: false; readonly message: string };
+export type Probe = (what: Requirement) => Promise<ProbeResult>;
+
+/** How to get each piece; the messages name the fix, not the symptom only. */
+export const MISSING = {
+    pulumi: "the Pulumi CLI is not installed (no `pulumi` on PATH): install it from https://www.pulumi.com/docs/install/ " +
+        "(curl -fsSL https://get.pulumi.com | sh), open a new shell, and run this again",
+    dockerBinary: "Docker is not installed (no `docker` on PATH): install Docker Desktop or Docker Engine " +
+        "(https://docs.docker.com/get-docker/) and run this again",
+    dockerDaemon: "Docker is installed but not running: start Docker Desktop (or `sudo systemctl start docker`) and run this again",
+    kindBinary: "kind is not installed (no `kind` on PATH): install it (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), " +
+        `create the lab's cluster (kind create cluster --name ${KUBERNETES.clusterName}; docs/stages/5-cloud-native.md has the full recipe) and run this again`,
+    kindCluster: `the lab's kind cluster "${KUBERNETES.clusterName}" does not exist: create it (kind create cluster --name ${KUBERNETES.clusterName}; ` +
+        "docs/stages/5-cloud-native.md has the full recipe) and run this again",
+} as const;
+
+export interface CommandResult {
+    readonly code: number | "ENOENT";
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+/** Runs a command to completion; a missing binary is a result ("ENOENT"), not an exception. */
+export type Runner = (command: string, args: readonly string[]) => Promise<CommandResult>;
+
+export const runCommand: Runner = (command, args) => new Promise((resolve) => {
+    execFile(command, [...args], { timeout: 20_000, maxBuffer: 8 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const code = (error as NodeJS.ErrnoException | null)?.code;
+        if (code === "ENOENT") return resolve({ code: "ENOENT", stdout: "", stderr: "" });
+        const exit = error ? (typeof (error as { code?: unknown }).code === "number" ? (error as unknown as { code: number }).code : 1) : 0;
+        resolve({ code: exit, stdout: String(stdout), stderr: String(stderr) });
+    });
+});
+
+/** The probes over a command runner (tests pass a fake runner). */
+export function probesWith(run: Runner): Probe {
+    return async (what) => {
+        switch (what) {
+            case "pulumi": {
+                const r = await run("pulumi", ["version"]);
+                return r.code === 0 ? { ok: true, detail: `pulumi ${r.stdout.trim()}` } : { ok: false, message: MISSING.pulumi };
+            }
+            case "docker": {
+                const r = await run("docker", ["info", "--format", "{{.ServerVersion}}"]);
+                if (r.code === "ENOENT") return { ok: false, message: MISSING.dockerBinary };
+                return r.code === 0 && r.stdout.trim() ? { ok: true, detail: `docker ${r.stdout.trim()}` } : { ok: false, message: MISSING.dockerDaemon };
+            }
+            case "kind": {
+                const r = await run("kind", ["get", "clusters"]);
+                if (r.code === "ENOENT") return { ok: false, message: MISSING.kindBinary };
+                const clusters = r.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+                return r.code === 0 && clusters.includes(KUBERNETES.clusterName)
+                    ? { ok: true, detail: `kind cluster ${KUBERNETES.clusterName}` }
+                    : { ok: false, message: MISSING.kindCluster };
+            }
+        }
+    };
+}

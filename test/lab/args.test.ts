@@ -1,0 +1,67 @@
+import * as assert from "node:assert/strict";
+import { PLANNED, STAGES } from "../../stages/catalog";
+import { STAGE_NUMBERS } from "../../stages/profile";
+import { USAGE, UsageError, parseArgs, parseStage } from "../../lab/args";
+
+const [first] = STAGES.keys();
+const last = [...STAGES.keys()].pop()!;
+
+describe("lab CLI: arguments", () => {
+    it("parses every command with its stages", () => {
+        assert.deepEqual(parseArgs(["up", String(first)]), { name: "up", stage: first, yes: false });
+        assert.deepEqual(parseArgs(["up", `stage${last}`, "--yes"]), { name: "up", stage: last, yes: true });
+        assert.deepEqual(parseArgs(["-y", "reset", "2"]), { name: "reset", stage: 2, yes: true });
+        assert.deepEqual(parseArgs(["preview", "3"]), { name: "preview", stage: 3, yes: false });
+        assert.deepEqual(parseArgs(["verify"]), { name: "verify", stage: undefined, yes: false });
+        assert.deepEqual(parseArgs(["verify", "4"]), { name: "verify", stage: 4, yes: false });
+        assert.deepEqual(parseArgs(["down"]), { name: "down", stage: undefined, yes: false });
+        assert.deepEqual(parseArgs(["status"]), { name: "status", yes: false });
+        assert.deepEqual(parseArgs(["diff", "1", String(last)]), { name: "diff", from: 1, to: last, yes: false });
+    });
+
+    it("shows help for no arguments, help, --help and -h", () => {
+        for (const argv of [[], ["help"], ["--help"], ["up", "-h"]]) assert.equal(parseArgs(argv).name, "help", argv.join(" "));
+        assert.match(USAGE, /npm run lab -- <command>/);
+        for (const c of ["up", "preview", "verify", "down", "reset", "status", "diff"]) assert.match(USAGE, new RegExp(`^  ${c} `, "m"));
+        assert.match(USAGE, new RegExp(`stages: ${[...STAGES.keys()].join(", ")}`));
+    });
+
+    it("refuses an unknown command, naming the known ones", () => {
+        assert.throws(() => parseArgs(["launch", "1"]), (e: Error) =>
+            e instanceof UsageError && e.message === 'unknown command "launch": use one of up, preview, verify, down, reset, status, diff');
+    });
+
+    it("refuses an unknown option", () => {
+        assert.throws(() => parseArgs(["up", "1", "--force"]), { message: "unknown option --force" });
+    });
+
+    it("refuses a stage that is not a number of the journey", () => {
+        for (const bad of ["0", "7", "x", "1.5", "-", "stage", ""]) {
+            assert.throws(() => parseStage(bad), (e: Error) => e instanceof UsageError && /is not a stage: use one of/.test(e.message), bad);
+        }
+        assert.throws(() => parseArgs(["up", "9"]), { message: `"9" is not a stage: use one of ${[...STAGES.keys()].join(", ")}` });
+    });
+
+    it("refuses a planned stage, saying it is not available yet", () => {
+        for (const planned of PLANNED.filter((p) => !STAGES.has(p.stage))) {
+            assert.throws(() => parseArgs(["up", String(planned.stage)]), {
+                message: `stage ${planned.stage} (${planned.title}) is not available yet: use one of ${[...STAGES.keys()].join(", ")}`,
+            });
+        }
+    });
+
+    it("accepts every buildable stage and only those", () => {
+        for (const n of STAGE_NUMBERS) {
+            if (STAGES.has(n)) assert.equal(parseStage(String(n)), n);
+            else assert.throws(() => parseStage(String(n)), UsageError);
+        }
+    });
+
+    it("says how many stages a command takes", () => {
+        assert.throws(() => parseArgs(["up"]), { message: "up needs a stage, e.g. npm run lab -- up 1" });
+        assert.throws(() => parseArgs(["up", "1", "2"]), { message: "up takes at most 1 stage, got: 1 2" });
+        assert.throws(() => parseArgs(["diff", "1"]), { message: "diff needs 2 stages, e.g. npm run lab -- diff 3 4" });
+        assert.throws(() => parseArgs(["status", "1"]), { message: "status takes no stage, got: 1" });
+        assert.throws(() => parseArgs(["verify", "1", "2"]), { message: "verify takes at most 1 stage, got: 1 2" });
+    });
+});

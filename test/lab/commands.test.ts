@@ -1,0 +1,312 @@
+/**
+ * The commands end to end over a fake Pulumi engine and fake machine probes: what runs, in which
+ * order, what the learner reads, and the exit code, for every path and every error.
+ */
+import * as assert from "node:assert/strict";
+import * as http from "node:http";
+import { STAGES } from "../../stages/catalog";
+import type { StageNumber } from "../../stages/profile";
+import { EXIT, LabDeps, LabError, runLab } from "../../lab/commands";
+import type { LabEngine, StackState } from "../../lab/engine";
+import { workspacePlan } from "../../lab/plan";
+import { MISSING, ProbeResult } from "../../lab/probes";
+import type { Requirement } from "../../lab/plan";
+
+interface Harness {
+    deps: LabDeps;
+    out: string[];
+    err: string[];
+    calls: string[];
+    state: Map<StageNumber, number>;
+}
+
+function harness(opts: {
+    running?: Partial<Record<StageNumber, number>>;
+    missing?: Partial<Record<Requirement, string>>;
+    interactive?: boolean;
+    answer?: boolean;
+    outputs?: Record<string, unknown>;
+    config?: Record<string, string>;
+    failUp?: Error;
+} = {}): Harness {
+    const out: string[] = [];
+    const err: string[] = [];
+    const calls: string[] = [];
+    const state = new Map<StageNumber, number>(Object.entries(opts.running ?? {}).map(([k, v]) => [Number(k) as StageNumber, v!]));
+    let clock = 0;
+    const engine: LabEngine = {
+        async stacks(): Promise<StackState[]> {
+            calls.push("stacks");
+            return [...state].map(([stage, resources]) => ({ stage, resources }));
+        },
+        async up(stage, onOutput) {
+            calls.push(`up ${stage}`);
+            if (opts.failUp) throw opts.failUp;
+            onOutput(`Updating (stage${stage})\n`);
+            state.set(stage, 12);
+            clock += 83_000;
+            return { outputs: opts.outputs ?? { entryPoints: [`http://localhost:8080`], tryThis: ["curl it"], lessons: ["a", "b"] }, changes: { create: 12 } };
+        },
+        async preview(stage, policy, onOutput) {
+            calls.push(`preview ${stage} ${policy.policyPackConfigs.map((p) => p.split("/").slice(-2).join("/")).join(",")}`);
+            onOutput("Previewing\n");
+            return { changes: { create: 9, same: 0 } };
+        },
+        async destroy(stage, onOutput) {
+            calls.push(`destroy ${stage}`);
+            onOutput("Destroying\n");
+            state.set(stage, 0);
+        },
+        async outputs(stage) {
+            calls.push(`outputs ${stage}`);
+            return opts.outputs ?? { entryPoints: [`http://localhost:${8080 + stage}`] };
+        },
+        async config(stage) {
+            calls.push(`config ${stage}`);
+            return opts.config ?? { "devsecops:stage": String(stage) };
+        },
+    };
+    const deps: LabDeps = {
+        plan: workspacePlan({}, "/home/learner"),
+        io: {
+            out: (l) => out.push(l),
+            err: (l) => err.push(l),
+            progress: (t) => calls.push(`progress ${t.trim()}`),
+            interactive: opts.interactive ?? false,
+            async confirm(q) {
+                calls.push(`confirm ${q}`);
+                return opts.answer ?? false;
+            },
+        },
+        async probe(what): Promise<ProbeResult> {
+            calls.push(`probe ${what}`);
+            const missing = opts.missing?.[what];
+            return missing ? { ok: false, message: missing } : { ok: true, detail: what };
+        },
+        async engine() {
+            calls.push("engine");
+            return engine;
+        },
+        async readEnv(source) {
+            calls.push(`env ${source.command.join(" ")}`);
+            return [`APP_INSTANCE=${source.name}`];
+        },
+        async containers(lab) {
+            return [`devsecops-s${lab.profile.stage}-app-1  Up 3 seconds`];
+        },
+        async diff(a, b) {
+            calls.push(`diff ${a} ${b}`);
+            return `Profile (1):\n- x`;
+        },
+        now: () => clock,
+    };
+    return { deps, out, err, calls, state };
+}
+
+describe("lab CLI: commands over a fake engine", () => {
+    describe("errors: one line, a non-zero exit, nothing run", () => {
+        it("an unknown command", async () => {
+            const h = harness();
+            assert.equal(await runLab(["deploy", "1"], h.deps), EXIT.usage);
+            assert.deepEqual(h.err, ['lab: unknown command "deploy": use one of up, preview, verify, down, reset, status, diff', "run `npm run lab -- help` for the commands"]);
+            assert.deepEqual(h.calls, []);
+        });
+
+        it("a bad stage", async () => {
+            const h = harness();
+            assert.equal(await runLab(["up", "12"], h.deps), EXIT.usage);
+            assert.match(h.err[0], /^lab: "12" is not a stage: use one of 1, 2, 3, 4/);
+            assert.deepEqual(h.calls, []);
+        });
+
+        for (const command of [["up", "1"], ["preview", "2"], ["reset", "3"], ["down"], ["status"], ["verify"]]) {
+            it(`the Pulumi CLI missing (${command.join(" ")})`, async () => {
+                const h = harness({ missing: { pulumi: MISSING.pulumi } });
+                assert.equal(await runLab(command, h.deps), EXIT.failed);
+                assert.deepEqual(h.err, [`lab: ${MISSING.pulumi}`]);
+                assert.ok(!h.calls.includes("engine"), "Pulumi was not started");
+            });
+        }
+
+        for (const [why, message] of [["not installed", MISSING.dockerBinary], ["not running", MISSING.dockerDaemon]]) {
+            it(`Docker ${why}`, async () => {
+                const h = harness({ missing: { docker: message } });
+                assert.equal(await runLab(["up", "1"], h.deps), EXIT.failed);
+                assert.deepEqual(h.err, [`lab: ${message}`]);
+                assert.deepEqual(h.calls, ["probe pulumi", "probe docker"]);
+            });
+        }
+
+        it("Docker missing when verifying the running stage", async () => {
+            const h = harness({ running: { 2: 9 }, missing: { docker: MISSING.dockerDaemon } });
+            assert.equal(await runLab(["verify"], h.deps), EXIT.failed);
+            assert.deepEqual(h.err, [`lab: ${MISSING.dockerDaemon}`]);
+        });
+
+        it("the kind cluster missing for a Kubernetes stage (only probed where the target is kubernetes)", async () => {
+            const kube = [...STAGES.values()].find((p) => p.target === "kubernetes");
+            const h = harness({ missing: { kind: MISSING.kindCluster } });
+            if (kube) {
+                assert.equal(await runLab(["up", String(kube.stage)], h.deps), EXIT.failed);
+                assert.deepEqual(h.err, [`lab: ${MISSING.kindCluster}`]);
+            }
+            const docker = [...STAGES.values()].find((p) => p.target === "docker")!;
+            const d = harness({ missing: { kind: MISSING.kindCluster } });
+            assert.equal(await runLab(["up", String(docker.stage)], d.deps), EXIT.ok);
+            assert.ok(!d.calls.includes("probe kind"));
+        });
+
+        it("a failed Pulumi run (a mandatory policy, a Docker error): one line after Pulumi's own output", async () => {
+            const h = harness({ failUp: new LabError("pulumi up of stage1 failed: error: port is already allocated (Pulumi's output above says why)") });
+            assert.equal(await runLab(["up", "1"], h.deps), EXIT.failed);
+            assert.deepEqual(h.err, ["lab: pulumi up of stage1 failed: error: port is already allocated (Pulumi's output above says why)"]);
+        });
+
+        it("a Pulumi failure that is not the user's propagates as a bug (stack trace)", async () => {
+            const h = harness({ failUp: new TypeError("boom") });
+            await assert.rejects(runLab(["up", "1"], h.deps), TypeError);
+        });
+    });
+
+    describe("up", () => {
+        it("creates or selects the stack, streams Pulumi's progress and ends with a summary", async () => {
+            const h = harness();
+            assert.equal(await runLab(["up", "3"], h.deps), EXIT.ok);
+            assert.deepEqual(h.calls, ["probe pulumi", "probe docker", "engine", "stacks", "up 3", "progress Updating (stage3)", "config 3"]);
+            assert.equal(h.out[0], "bringing up stage 3 (Scaling and isolation): pulumi up --stack stage3 --yes");
+            const text = h.out.join("\n");
+            assert.match(text, /stage 3 \(Scaling and isolation\) is up in 1m 23s \(12 create\)/);
+            assert.match(text, /runs: {3}1 containers\n {4}devsecops-s3-app-1 {2}Up 3 seconds/);
+            assert.match(text, /open: {3}http:\/\/localhost:8080/);
+            assert.match(text, /try:\n {4}- curl it/);
+            assert.match(text, /2 lessons/);
+            assert.match(text, /check: {2}npm run lab -- verify 3/);
+            assert.match(text, /state: {2}file:\/\/\/home\/learner\/\.devsecops-lab\/state \(passphrase: the lab's, devsecops-lab\)/);
+        });
+
+        it("with another stage running and --yes, tears it down first", async () => {
+            const h = harness({ running: { 1: 5 } });
+            assert.equal(await runLab(["up", "2", "--yes"], h.deps), EXIT.ok);
+            assert.deepEqual(h.calls.filter((c) => /^(up|destroy)/.test(c)), ["destroy 1", "up 2"]);
+            assert.ok(h.out.includes("tearing down stage 1 (Day-1 sprint): pulumi destroy --stack stage1 --yes"));
+        });
+
+        it("with another stage running on a terminal, asks; yes tears it down", async () => {
+            const h = harness({ running: { 1: 5 }, interactive: true, answer: true });
+            assert.equal(await runLab(["up", "2"], h.deps), EXIT.ok);
+            assert.ok(h.calls.includes("confirm stage 1 (Day-1 sprint) is running; only one stage runs at a time. Tear it down first?"));
+            assert.deepEqual(h.calls.filter((c) => /^(up|destroy)/.test(c)), ["destroy 1", "up 2"]);
+        });
+
+        it("with another stage running on a terminal, asks; no leaves it and starts nothing", async () => {
+            const h = harness({ running: { 1: 5 }, interactive: true, answer: false });
+            assert.equal(await runLab(["up", "2"], h.deps), EXIT.failed);
+            assert.deepEqual(h.calls.filter((c) => /^(up|destroy)/.test(c)), []);
+            assert.deepEqual(h.err, ["lab: stage 1 (Day-1 sprint) keeps running; stage 2 (Early growth) was not started"]);
+        });
+
+        it("with another stage running and no terminal, refuses and says how", async () => {
+            const h = harness({ running: { 1: 5 } });
+            assert.equal(await runLab(["up", "2"], h.deps), EXIT.failed);
+            assert.deepEqual(h.err, ["lab: stage 1 is running and only one stage runs at a time: run npm run lab -- down 1, or add --yes to tear it down first"]);
+            assert.equal(h.state.get(1), 5);
+        });
+
+        it("the same stage running again is an update, not a teardown", async () => {
+            const h = harness({ running: { 2: 9 } });
+            assert.equal(await runLab(["up", "2"], h.deps), EXIT.ok);
+            assert.deepEqual(h.calls.filter((c) => /^(up|destroy)/.test(c)), ["up 2"]);
+        });
+    });
+
+    describe("preview, down, reset, status, diff", () => {
+        it("preview runs with the policy pack and that stage's pack config", async () => {
+            const h = harness();
+            assert.equal(await runLab(["preview", "4"], h.deps), EXIT.ok);
+            assert.ok(h.calls.includes("preview 4 config/stage4.json"));
+            assert.match(h.out[0], /pulumi preview --stack stage4 --policy-pack policy-pack --policy-pack-config policy-pack\/config\/stage4.json/);
+            assert.match(h.out.at(-1)!, /^preview of stage 4 \(Shift-left security\) done in 0s: 9 create$/);
+        });
+
+        it("down without a stage tears down the running one; with none running says so", async () => {
+            const h = harness({ running: { 3: 14 } });
+            assert.equal(await runLab(["down"], h.deps), EXIT.ok);
+            assert.ok(h.calls.includes("destroy 3"));
+            const none = harness();
+            assert.equal(await runLab(["down"], none.deps), EXIT.failed);
+            assert.deepEqual(none.err, ["lab: no stage is running, nothing to down: start one with npm run lab -- up 1"]);
+        });
+
+        it("down with two stages running asks which", async () => {
+            const h = harness({ running: { 1: 5, 2: 9 } });
+            assert.equal(await runLab(["down"], h.deps), EXIT.failed);
+            assert.deepEqual(h.err, ["lab: stages 1 and 2 are running: say which, e.g. npm run lab -- down 1"]);
+        });
+
+        it("reset is down then up", async () => {
+            const h = harness({ running: { 2: 9 } });
+            assert.equal(await runLab(["reset", "2"], h.deps), EXIT.ok);
+            assert.deepEqual(h.calls.filter((c) => /^(up|destroy)/.test(c)), ["destroy 2", "up 2"]);
+        });
+
+        it("status lists every stage and the running one's URLs", async () => {
+            const h = harness({ running: { 2: 9, 1: 0 } });
+            assert.equal(await runLab(["status"], h.deps), EXIT.ok);
+            assert.equal(h.out[0], "state: file:///home/learner/.devsecops-lab/state");
+            assert.ok(h.out.includes("  stage 1 (Day-1 sprint): down"));
+            assert.ok(h.out.includes("  stage 2 (Early growth): RUNNING, 9 resources"));
+            assert.ok(h.out.includes("  stage 3 (Scaling and isolation): never brought up"));
+            assert.ok(h.out.includes("  open: http://localhost:8082"));
+            assert.equal(h.out.length, 2 + STAGES.size);
+        });
+
+        it("diff needs neither Pulumi nor Docker", async () => {
+            const h = harness({ missing: { pulumi: MISSING.pulumi, docker: MISSING.dockerBinary } });
+            assert.equal(await runLab(["diff", "1", "2"], h.deps), EXIT.ok);
+            assert.deepEqual(h.calls, ["diff 1 2"]);
+            assert.equal(h.out[0], "stage 1 → stage 2, computed from the profiles and the program under mocks:");
+        });
+
+        it("help prints the usage and exits 0", async () => {
+            const h = harness();
+            assert.equal(await runLab([], h.deps), EXIT.ok);
+            assert.match(h.out[0], /^usage: npm run lab -- <command>/);
+        });
+    });
+
+    describe("verify", () => {
+        let server: http.Server;
+        let port: number;
+        before(async () => {
+            // An app instance as far as stage 1's check goes: /healthz answers and names itself.
+            server = http.createServer((_req, res) => res.writeHead(200, { "X-Instance": "app-1" }).end("ok"));
+            await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+            port = (server.address() as { port: number }).port;
+        });
+        after(() => server.close());
+
+        it("checks the running stage with its outputs and prints pass/fail with what it saw", async () => {
+            const h = harness({ running: { 1: 4 }, outputs: { entryPoints: [`http://127.0.0.1:${port}`] } });
+            assert.equal(await runLab(["verify"], h.deps), EXIT.ok);
+            assert.deepEqual(h.out, [
+                "verifying stage 1 (Day-1 sprint):",
+                `  PASS  the entry point answers: http://127.0.0.1:${port}/healthz answered 200 from app-1`,
+                "all 1 checks passed",
+            ]);
+        });
+
+        it("exits non-zero when a check fails", async () => {
+            server.close();
+            const h = harness({ running: { 1: 4 }, outputs: { entryPoints: [`http://127.0.0.1:${port}`] } });
+            assert.equal(await runLab(["verify", "1"], h.deps), EXIT.failed);
+            assert.match(h.out[1], /^ {2}FAIL {2}the entry point answers: connect ECONNREFUSED/);
+            assert.equal(h.out.at(-1), "1 of 1 checks failed");
+        });
+
+        it("reports a stack whose config is wrong in one line", async () => {
+            const h = harness({ running: { 2: 4 }, config: { "devsecops:stage": "2", "devsecops:appReplicas": "1" } });
+            assert.equal(await runLab(["verify"], h.deps), EXIT.failed);
+            assert.match(h.err[0], /^lab: devsecops:appReplicas = "1" is not allowed/);
+        });
+    });
+});

@@ -1,0 +1,50 @@
+import * as assert from "node:assert/strict";
+import { KUBERNETES } from "../../stages/names";
+import { MISSING, Runner, probesWith, runCommand } from "../../lab/probes";
+
+/** A runner that answers from a table: command -> result; absent -> not installed. */
+function fakeRunner(table: Record<string, { code: number; stdout?: string }>): Runner {
+    return async (command, args) => {
+        const r = table[`${command} ${args.join(" ")}`];
+        return r ? { code: r.code, stdout: r.stdout ?? "", stderr: "" } : { code: "ENOENT", stdout: "", stderr: "" };
+    };
+}
+
+describe("lab CLI: probes of the machine", () => {
+    it("finds the Pulumi CLI, or says how to install it", async () => {
+        assert.deepEqual(await probesWith(fakeRunner({ "pulumi version": { code: 0, stdout: "v3.200.0\n" } }))("pulumi"), { ok: true, detail: "pulumi v3.200.0" });
+        assert.deepEqual(await probesWith(fakeRunner({}))("pulumi"), { ok: false, message: MISSING.pulumi });
+        assert.match(MISSING.pulumi, /not installed .*https:\/\/www\.pulumi\.com\/docs\/install\//);
+    });
+
+    it("tells a missing Docker from a stopped one", async () => {
+        const info = "docker info --format {{.ServerVersion}}";
+        assert.deepEqual(await probesWith(fakeRunner({ [info]: { code: 0, stdout: "28.1.1\n" } }))("docker"), { ok: true, detail: "docker 28.1.1" });
+        assert.deepEqual(await probesWith(fakeRunner({}))("docker"), { ok: false, message: MISSING.dockerBinary });
+        assert.deepEqual(await probesWith(fakeRunner({ [info]: { code: 1 } }))("docker"), { ok: false, message: MISSING.dockerDaemon });
+    });
+
+    it("needs kind and a cluster for the Kubernetes stages", async () => {
+        const get = "kind get clusters";
+        assert.deepEqual(await probesWith(fakeRunner({ [get]: { code: 0, stdout: `other\n${KUBERNETES.clusterName}\n` } }))("kind"),
+            { ok: true, detail: `kind cluster ${KUBERNETES.clusterName}` });
+        assert.deepEqual(await probesWith(fakeRunner({ [get]: { code: 0, stdout: "other\n" } }))("kind"), { ok: false, message: MISSING.kindCluster });
+        assert.deepEqual(await probesWith(fakeRunner({}))("kind"), { ok: false, message: MISSING.kindBinary });
+        assert.deepEqual(await probesWith(fakeRunner({ [get]: { code: 0, stdout: "" } }))("kind"), { ok: false, message: MISSING.kindCluster });
+    });
+
+    it("every message is one line naming the fix", () => {
+        for (const message of Object.values(MISSING)) {
+            assert.doesNotMatch(message, /\n/);
+            assert.match(message, /(install|start|create)/);
+        }
+    });
+
+    it("runs real commands: a missing binary is a result, not an exception", async () => {
+        assert.deepEqual(await runCommand("devsecops-no-such-binary", []), { code: "ENOENT", stdout: "", stderr: "" });
+        const ok = await runCommand(process.execPath, ["-e", "process.stdout.write('hi')"]);
+        assert.deepEqual(ok, { code: 0, stdout: "hi", stderr: "" });
+        const failed = await runCommand(process.execPath, ["-e", "process.exit(3)"]);
+        assert.equal(failed.code, 3);
+    });
+});

@@ -1,0 +1,20 @@
+/** Writes docs/stages/ (npm run docs): the generated parts of every stage's page and the index. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { renderDocs } from "./docs";
+
+async function main(): Promise<void> {
+    for (const doc of await renderDocs()) {
+        fs.mkdirSync(path.dirname(doc.file), { recursive: true });
+        const current = fs.existsSync(doc.file) ? fs.readFileSync(doc.file, "utf8") : undefined;
+        if (current !== doc.text) fs.writeFileSync(doc.file, doc.text);
+        if (doc.replaces) fs.rmSync(doc.replaces);
+        const rel = path.relative(process.cwd(), doc.file);
+        console.log(`${rel}: ${doc.replaces ? `written (was ${path.basename(doc.replaces)})` : current === doc.text ? "unchanged" : "written"}`);
+    }
+}
+
+main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+});
