@@ -25,6 +25,11 @@ export const SERVICES = {
     redis: "redis",
     nginx: "nginx",
     vault: "vault",
+    /** Stage 4 on: the one-shot job that fills Vault. */
+    vaultBootstrap: "vault-bootstrap",
+    /** Stage 6: the metrics server and the chaos job. */
+    prometheus: "prometheus",
+    chaos: "chaos",
 } as const;
 export type ServiceName = (typeof SERVICES)[keyof typeof SERVICES];
 

@@ -1,5 +1,5 @@
 import { KUBE_NAMESPACES } from "../../stages/names";
-import { KUBE_SERVICES } from "../../stages/kubernetes/flows";
+import { SERVICES } from "../../stages/names";
 import { previewSafe } from "./lib/known";
 import { resourcePolicy, resourceRef } from "./lib/meta";
 import { get, listed, podSpecOf, snapshot, typeToken, UNKNOWN } from "./lib/pods";
@@ -24,7 +24,7 @@ export const k8sSaHygiene = resourcePolicy({
             tokenServiceAccounts: {
                 type: "array",
                 items: { type: "string" },
-                default: [`${KUBE_NAMESPACES.ops}/${KUBE_SERVICES.chaos}`],
+                default: [`${KUBE_NAMESPACES.ops}/${SERVICES.chaos}`],
                 description: "ServiceAccounts (name or namespace/name) that may mount an API token: the chaos job's, which deletes pods.",
             },
         },

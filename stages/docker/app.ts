@@ -1,16 +1,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
-import * as fs from "fs";
 import * as path from "path";
 import { APP_ENV, CONTAINER_PORTS, DATABASE, DATA_ADDRESSES, IMAGE_USERS, SERVICES, VAULT } from "../names";
 import {
     DockerContext, containerFiles, containerOptions, dockerName, env, hardening, labLabels, publish, selfHealing,
 } from "./common";
+import { APP_IMAGE_REPOSITORY, REPO_ROOT, appSourceHash } from "../shared";
 
-/** The repository root: the app image's build context (the npm workspace's lock file lives there). */
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
-const APP_IMAGE_REPOSITORY = "devsecops-journey/app";
 
 /** How the app gets its credentials: in its environment (stages 1-3), or from Vault (stage 4). */
 export type AppCredentialSource =
@@ -110,19 +106,4 @@ export class AppTier extends pulumi.ComponentResource {
         }, { parent: this });
         return built.imageName;
     }
-}
-
-/** A short content hash of everything the app image is built from. */
-export function appSourceHash(root = REPO_ROOT): string {
-    const hash = createHash("sha256");
-    const files = ["package.json", "package-lock.json", "app/package.json", "app/tsconfig.json", "app/Dockerfile"];
-    const walk = (dir: string): string[] =>
-        fs.readdirSync(path.join(root, dir), { withFileTypes: true })
-            .flatMap((entry) => entry.isDirectory() ? walk(path.join(dir, entry.name)) : [path.join(dir, entry.name)]);
-    for (const file of [...files, ...walk("app/src").sort()]) {
-        const full = path.join(root, file);
-        if (!fs.existsSync(full)) continue;
-        hash.update(file).update("\0").update(fs.readFileSync(full)).update("\0");
-    }
-    return hash.digest("hex").slice(0, 12);
 }

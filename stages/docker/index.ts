@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "../config";
+import { SERVICES } from "../names";
 import { StageOutputs, fillStory } from "../outputs";
 import { AppCredentialSource, AppTier } from "./app";
 import { dockerName } from "./common";
@@ -67,7 +68,7 @@ export function buildDockerStage(lab: LabConfig): StageOutputs {
             dbReplica: String(lab.ports.dbReplica),
             instances: app.hosts.map((host) => dockerName(profile, host)).join(" "),
             firstInstance: dockerName(profile, app.hosts[0]),
-            bootstrap: dockerName(profile, "vault-bootstrap"),
+            bootstrap: dockerName(profile, SERVICES.vaultBootstrap),
         }),
         lessons: profile.story.lessons,
         databasePassword: pulumi.secret(database.ownerPassword),

@@ -1,18 +1,15 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
 import { CONTAINER_PORTS, IMAGE_USERS, SERVICES } from "../names";
 import { NGINX_PATHS, renderNginxConf } from "../render/nginx";
 import { NGINX_READ_ONLY_ROOT_PATHS, NGINX_TLS_PORT } from "../render/nginx-edge";
+import { EDGE_RATE_LIMIT, dirOf, edgeCertificate } from "../shared";
 import {
     DockerContext, LabFile, containerFiles, containerOptions, dockerName, hardening, labLabels, publish, pullImage, selfHealing,
 } from "./common";
 
 /** Stage 4 keeps the config, certificate and key together in one read-only folder. */
 const LAB_CONF_DIR = "/etc/nginx/lab";
-
-/** Requests per second per client, and the burst served at once, before Nginx answers 429. */
-export const EDGE_RATE_LIMIT = { requestsPerSecond: 10, burst: 20 } as const;
 
 export interface LoadBalancerArgs {
     /** The app instances' DNS names on the app network. */
@@ -41,17 +38,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
         let files: LabFile[];
         let confPath: string = NGINX_PATHS.config;
         if (profile.tls) {
-            const key = new tls.PrivateKey("edge-tls-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
-            const cert = new tls.SelfSignedCert("edge-tls-certificate", {
-                privateKeyPem: key.privateKeyPem,
-                subject: { commonName: "localhost", organization: "devsecops-journey lab" },
-                dnsNames: ["localhost"],
-                ipAddresses: ["127.0.0.1"],
-                validityPeriodHours: 24 * 90,
-                earlyRenewalHours: 24 * 14,
-                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-            }, { parent: this });
-            this.certificatePem = cert.certPem;
+            const { keyPem, certPem } = edgeCertificate(this);
+            this.certificatePem = certPem;
             confPath = `${LAB_CONF_DIR}/nginx.conf`;
             const conf = renderNginxConf({
                 listenPort: CONTAINER_PORTS.nginx,
@@ -69,19 +57,18 @@ export class LoadBalancer extends pulumi.ComponentResource {
             });
             files = [
                 { name: "nginx.conf", content: conf, mode: "0444" },
-                { name: "tls.crt", content: cert.certPem, mode: "0444" },
-                { name: "tls.key", content: key.privateKeyPem, mode: "0440" },
+                { name: "tls.crt", content: certPem, mode: "0444" },
+                { name: "tls.key", content: keyPem, mode: "0440" },
             ];
         } else {
             files = [{ name: "nginx.conf", content: renderNginxConf({ listenPort: CONTAINER_PORTS.nginx, upstreams }), mode: "0444" }];
         }
-        const dir = confPath.slice(0, confPath.lastIndexOf("/"));
         const delivered = containerFiles(this, profile, {
             consumer: SERVICES.nginx,
             image: image.imageId,
             tier: "edge",
             runAs: IMAGE_USERS.nginx,
-            dirs: [{ dir, files }],
+            dirs: [{ dir: dirOf(confPath), files }],
         });
         this.container = new docker.Container(SERVICES.nginx, {
             name: dockerName(profile, SERVICES.nginx),

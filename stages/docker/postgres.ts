@@ -1,6 +1,5 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { CONTAINER_PORTS, DATABASE, DATA_ADDRESSES, IMAGE_USERS, SERVICES } from "../names";
 import {
     POSTGRES_IMAGE_ENV,
@@ -13,20 +12,15 @@ import {
     renderReplicaEntrypoint,
 } from "../render/postgres";
 import { APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_SECRET_PATHS } from "../render/postgres-roles";
+import { Login, baseOf, dirOf, generatedSecret } from "../shared";
 import {
     DockerContext, LabFile, containerFiles, containerOptions, dockerName, env, hardening, labLabels, publish, pullImage, selfHealing,
 } from "./common";
 
 const SECRETS_DIR = "/run/secrets";
-const INIT_DIR = POSTGRES_PATHS.primaryInitScript.slice(0, POSTGRES_PATHS.primaryInitScript.lastIndexOf("/"));
-const ENTRYPOINT_DIR = POSTGRES_PATHS.replicaEntrypoint.slice(0, POSTGRES_PATHS.replicaEntrypoint.lastIndexOf("/"));
-const ENTRYPOINT_FILE = POSTGRES_PATHS.replicaEntrypoint.slice(ENTRYPOINT_DIR.length + 1);
-
-/** The credentials a stage hands to whoever talks to Postgres. */
-export interface DatabaseLogin {
-    readonly user: string;
-    readonly password: pulumi.Output<string>;
-}
+const INIT_DIR = dirOf(POSTGRES_PATHS.primaryInitScript);
+const ENTRYPOINT_DIR = dirOf(POSTGRES_PATHS.replicaEntrypoint);
+const ENTRYPOINT_FILE = baseOf(POSTGRES_PATHS.replicaEntrypoint);
 
 /**
  * Postgres on Docker: a primary, and from stage 2 a streaming replica that clones itself from the
@@ -38,7 +32,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     /** The owner role's password (stages 1-3: the app connects with it; psql from the host). */
     readonly ownerPassword: pulumi.Output<string>;
     /** What the app logs in as: the owner in stages 1-3, the DML-only app role from stage 4. */
-    readonly appLogin: DatabaseLogin;
+    readonly appLogin: Login;
     readonly primary: docker.Container;
     readonly replica?: docker.Container;
     /** DNS names on the data network. */
@@ -52,8 +46,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         const lp = profile.leastPrivilege;
         const labels = labLabels(profile, "data");
         const image = pullImage("postgres", lab.images.postgres, this);
-        const password = (id: string) =>
-            new random.RandomPassword(id, { length: 32, special: false }, { parent: this }).result;
+        const password = (id: string) => generatedSecret(id, this);
         const healthcheck = selfHealing(profile, ["CMD-SHELL", `pg_isready -q -U ${DATABASE.ownerUser} -d ${DATABASE.name}`]);
         const hardened = hardening(profile, {
             user: IMAGE_USERS.postgres,
@@ -73,7 +66,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         const secretFiles: LabFile[] = [];
         const secretEnv = (key: string, fileKey: string, path: string, value: pulumi.Output<string>) => {
             if (!profile.hardening) return [env(key, value)];
-            secretFiles.push({ name: path.slice(SECRETS_DIR.length + 1), content: value, mode: "0440" });
+            secretFiles.push({ name: baseOf(path), content: value, mode: "0440" });
             return [env(fileKey, path)];
         };
         const primaryEnv = [
@@ -98,7 +91,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
             tier: "data",
             runAs: IMAGE_USERS.postgres,
             dirs: [
-                { dir: INIT_DIR, files: [{ name: POSTGRES_PATHS.primaryInitScript.slice(INIT_DIR.length + 1), content: initScript, mode: "0555" }] },
+                { dir: INIT_DIR, files: [{ name: baseOf(POSTGRES_PATHS.primaryInitScript), content: initScript, mode: "0555" }] },
                 ...(secretFiles.length ? [{ dir: SECRETS_DIR, files: secretFiles }] : []),
             ],
         });
@@ -130,7 +123,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
                 dirs: [
                     { dir: ENTRYPOINT_DIR, files: [{ name: ENTRYPOINT_FILE, content: renderReplicaEntrypoint({ passwordFile: profile.hardening }), mode: "0555" }] },
                     ...(profile.hardening
-                        ? [{ dir: SECRETS_DIR, files: [{ name: POSTGRES_SECRET_PATHS.replicationPassword.slice(SECRETS_DIR.length + 1), content: replicationPassword, mode: "0440" as const }] }]
+                        ? [{ dir: SECRETS_DIR, files: [{ name: baseOf(POSTGRES_SECRET_PATHS.replicationPassword), content: replicationPassword, mode: "0440" as const }] }]
                         : []),
                 ],
             });

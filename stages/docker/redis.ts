@@ -1,14 +1,14 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { CONTAINER_PORTS, DATA_ADDRESSES, IMAGE_USERS, SERVICES } from "../names";
 import {
     REDIS_HEALTH_USER, REDIS_PATHS, REDIS_USERS, redisAppUser, redisHealthCheckCommand, renderRedisConf,
 } from "../render/redis";
+import { Login, baseOf, dirOf, generatedSecret } from "../shared";
 import { DockerContext, containerFiles, containerOptions, dockerName, hardening, labLabels, pullImage, selfHealing } from "./common";
 
-const CONF_DIR = REDIS_PATHS.config.slice(0, REDIS_PATHS.config.lastIndexOf("/"));
-const CONF_FILE = REDIS_PATHS.config.slice(CONF_DIR.length + 1);
+const CONF_DIR = dirOf(REDIS_PATHS.config);
+const CONF_FILE = baseOf(REDIS_PATHS.config);
 
 /**
  * Redis as the app's cache-aside layer (stage 3): reads stop hitting the database every time.
@@ -18,7 +18,7 @@ export class Cache extends pulumi.ComponentResource {
     readonly container: docker.Container;
     readonly host = SERVICES.redis;
     /** The app's Redis login from stage 4 (before: none, the network is the only boundary). */
-    readonly appLogin?: { readonly user: string; readonly password: pulumi.Output<string> };
+    readonly appLogin?: Login;
 
     constructor(name: string, ctx: DockerContext, opts?: pulumi.ComponentResourceOptions) {
         super("devsecops:docker:Cache", name, {}, opts);
@@ -26,8 +26,7 @@ export class Cache extends pulumi.ComponentResource {
         const { profile } = lab;
         const image = pullImage("redis", lab.images.redis, this);
         if (profile.leastPrivilege) {
-            const password = new random.RandomPassword("redis-app-password", { length: 32, special: false }, { parent: this }).result;
-            this.appLogin = { user: REDIS_USERS.app, password };
+            this.appLogin = { user: REDIS_USERS.app, password: generatedSecret("redis-app-password", this) };
         }
         // The rendered file holds only hashed passwords, but it is derived from a secret: keep it one.
         const conf = this.appLogin

@@ -1,10 +1,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { DATA_ADDRESSES, IMAGE_USERS, LABELS, SERVICES } from "../names";
 import {
     VAULT_BOOTSTRAP_COMMAND, VAULT_BOOTSTRAP_ENV, VAULT_BOOTSTRAP_PATHS, renderVaultBootstrap,
 } from "../render/vault";
+import { AppCredentials, baseOf as base, dirOf as dir, generatedSecret } from "../shared";
 import {
     DockerContext, containerFiles, containerOptions, dockerName, env, hardening, labLabels, pullImage, selfHealing,
 } from "./common";
@@ -12,14 +12,6 @@ import {
 const VAULT_PORT = 8200;
 const ROOT_TOKEN_DIR = "/run/secrets";
 const ROOT_TOKEN_FILE = "vault-root-token";
-
-/** The credentials Vault hands to the app, and who may log in to what. */
-export interface AppCredentials {
-    readonly dbUser: string;
-    readonly dbPassword: pulumi.Output<string>;
-    readonly redisUser: string;
-    readonly redisPassword: pulumi.Output<string>;
-}
 
 /**
  * Vault (stage 4) holds the database and Redis credentials. It runs in dev mode: in memory and
@@ -39,7 +31,7 @@ export class SecretStore extends pulumi.ComponentResource {
         const { lab, networks } = ctx;
         const { profile } = lab;
         const image = pullImage("vault", lab.images.vault, this);
-        const token = (id: string) => new random.RandomPassword(id, { length: 40, special: false }, { parent: this }).result;
+        const token = (id: string) => generatedSecret(id, this, 40);
         const rootToken = token("vault-root-token");
         this.appToken = token("vault-app-token");
         const vaultHardening = hardening(profile, { user: IMAGE_USERS.vault, writable: ["/tmp", "/home/vault"], memoryMb: 256, cpus: "0.5" });
@@ -70,11 +62,9 @@ export class SecretStore extends pulumi.ComponentResource {
             ...vaultHardening,
         }, containerOptions(this, serverFiles.dependsOn));
 
-        const dir = (path: string) => path.slice(0, path.lastIndexOf("/"));
-        const base = (path: string) => path.slice(path.lastIndexOf("/") + 1);
         const p = VAULT_BOOTSTRAP_PATHS;
         const bootstrapFiles = containerFiles(this, profile, {
-            consumer: "vault-bootstrap",
+            consumer: SERVICES.vaultBootstrap,
             image: image.imageId,
             tier: "data",
             runAs: IMAGE_USERS.vault,
@@ -92,8 +82,8 @@ export class SecretStore extends pulumi.ComponentResource {
             ],
         });
         const e = VAULT_BOOTSTRAP_ENV;
-        this.bootstrap = new docker.Container("vault-bootstrap", {
-            name: dockerName(profile, "vault-bootstrap"),
+        this.bootstrap = new docker.Container(SERVICES.vaultBootstrap, {
+            name: dockerName(profile, SERVICES.vaultBootstrap),
             image: image.imageId,
             entrypoints: [...VAULT_BOOTSTRAP_COMMAND],
             envs: [
@@ -107,7 +97,7 @@ export class SecretStore extends pulumi.ComponentResource {
             ],
             uploads: bootstrapFiles.uploads,
             volumes: bootstrapFiles.volumes,
-            networksAdvanced: networks.attach([{ tier: "data", aliases: ["vault-bootstrap"], ipv4Address: DATA_ADDRESSES.vaultBootstrap }]),
+            networksAdvanced: networks.attach([{ tier: "data", aliases: [SERVICES.vaultBootstrap], ipv4Address: DATA_ADDRESSES.vaultBootstrap }]),
             labels: [...labLabels(profile, "data"), ...bootstrapFiles.labels, { label: LABELS.role, value: "job" }],
             // A job, not a server: Pulumi waits for it to finish (attach) and keeps its log; it is
             // not restarted by Docker and not expected to keep running.

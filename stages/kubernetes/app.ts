@@ -3,14 +3,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { APP_ENV, CONTAINER_PORTS, DATABASE, IMAGE_USERS, KUBE_NAMESPACES, LABELS, KubeNamespace, SERVICES, VAULT } from "../names";
-import { appSourceHash } from "../docker/app";
+import { APP_IMAGE_REPOSITORY, REPO_ROOT, appSourceHash } from "../shared";
 import {
     KubeContext, SECRET_MODE, clusterService, inLab, meta, podSpec, resources, restrictedContainer, scratch, secret,
     selectorOf, serviceAccount, serviceHost,
 } from "./common";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
-const APP_IMAGE_REPOSITORY = "devsecops-journey/app";
 const SECRETS_DIR = "/run/secrets";
 const TOKEN_FILE = "vault-token";
 

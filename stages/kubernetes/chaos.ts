@@ -3,7 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { KUBE_NAMESPACES, LABELS, OPS_TIER, SERVICES } from "../names";
 import { CHAOS_ENV, renderChaosScript } from "../render/chaos";
 import { KubeContext, SCRIPT_MODE, configMap, inLab, meta, podSpec, resources, restrictedContainer, scratch, serviceAccount } from "./common";
-import { KUBE_SERVICES } from "./flows";
 
 const CHAOS_USER = "65534:65534";
 const SCRIPT_DIR = "/opt/chaos";
@@ -22,7 +21,7 @@ export class Chaos extends pulumi.ComponentResource {
         const { profile } = ctx.lab;
         const ns = KUBE_NAMESPACES.ops;
         const target = KUBE_NAMESPACES.app;
-        const service = KUBE_SERVICES.chaos;
+        const service = SERVICES.chaos;
         const sa = serviceAccount(ctx, this, service, ns, OPS_TIER);
         const role = new k8s.rbac.v1.Role(`${target}-chaos`, {
             metadata: meta(profile, "chaos-delete-app-pods", target, "app"),

@@ -2,14 +2,6 @@ import { CONTAINER_PORTS, KUBE_NAMESPACES, KubeNamespace, METRICS_PORTS, SERVICE
 import { NGINX_TLS_PORT } from "../render/nginx-edge";
 import { StageProfile } from "../profile";
 
-/** Pods the builder labels with a service name besides SERVICES' (one-shot jobs and stage 6's ops). */
-export const KUBE_SERVICES = {
-    ...SERVICES,
-    vaultBootstrap: "vault-bootstrap",
-    prometheus: "prometheus",
-    chaos: "chaos",
-} as const;
-
 /** One end of a flow: a service's pods in a namespace. */
 export interface FlowEnd {
     readonly namespace: KubeNamespace;
@@ -65,13 +57,13 @@ export function labFlows(profile: StageProfile): Flow[] {
     }
     flows.push(
         { from: at(data, SERVICES.postgresReplica), to: at(data, SERVICES.postgresPrimary), port: CONTAINER_PORTS.postgres, why: "the replica streams WAL from the primary" },
-        { from: at(data, KUBE_SERVICES.vaultBootstrap), to: at(data, SERVICES.vault), port: VAULT_PORT, why: "the bootstrap job writes the app's secret, policy and token" },
+        { from: at(data, SERVICES.vaultBootstrap), to: at(data, SERVICES.vault), port: VAULT_PORT, why: "the bootstrap job writes the app's secret, policy and token" },
     );
     if (profile.kubernetes?.observability) {
         for (const app of appNamespaces(profile)) {
-            flows.push({ from: at(ops, KUBE_SERVICES.prometheus), to: at(app, SERVICES.app), port: CONTAINER_PORTS.app, why: "Prometheus scrapes the app's /metrics" });
+            flows.push({ from: at(ops, SERVICES.prometheus), to: at(app, SERVICES.app), port: CONTAINER_PORTS.app, why: "Prometheus scrapes the app's /metrics" });
         }
-        flows.push({ from: at(ops, KUBE_SERVICES.prometheus), to: at(edge, SERVICES.nginx), port: METRICS_PORTS.nginxExporter, why: "Prometheus scrapes Nginx's exporter" });
+        flows.push({ from: at(ops, SERVICES.prometheus), to: at(edge, SERVICES.nginx), port: METRICS_PORTS.nginxExporter, why: "Prometheus scrapes Nginx's exporter" });
     }
     return flows;
 }
@@ -84,7 +76,7 @@ export function externalFlows(profile: StageProfile): ExternalFlow[] {
         { direction: "ingress", pod: { namespace: KUBE_NAMESPACES.edge, service: SERVICES.nginx }, ports: [NGINX_TLS_PORT], why: "the NodePort: the only way in" },
     ];
     if (profile.kubernetes?.chaos) {
-        flows.push({ direction: "egress", pod: { namespace: KUBE_NAMESPACES.ops, service: KUBE_SERVICES.chaos }, ports: API_SERVER_PORTS, why: "the chaos job asks the API server to delete a pod" });
+        flows.push({ direction: "egress", pod: { namespace: KUBE_NAMESPACES.ops, service: SERVICES.chaos }, ports: API_SERVER_PORTS, why: "the chaos job asks the API server to delete a pod" });
     }
     return flows;
 }

@@ -1,12 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CONTAINER_PORTS, KUBE_NAMESPACES, KubeNamespace, METRICS_PORTS, OPS_TIER } from "../names";
+import { CONTAINER_PORTS, KUBE_NAMESPACES, KubeNamespace, METRICS_PORTS, OPS_TIER, SERVICES } from "../names";
 import { renderPrometheusConfig } from "../render/prometheus";
 import {
     KubeContext, clusterService, configMap, inLab, meta, podSpec, resources, restrictedContainer, scratch, selectorOf, serviceAccount,
     serviceHost,
 } from "./common";
-import { KUBE_SERVICES } from "./flows";
 
 const PROMETHEUS_USER = "65534:65534";
 const CONFIG_DIR = "/etc/prometheus";
@@ -21,7 +20,7 @@ export class Monitoring extends pulumi.ComponentResource {
         super("devsecops:kubernetes:Monitoring", name, {}, opts);
         const { profile } = ctx.lab;
         const ns = KUBE_NAMESPACES.ops;
-        const service = KUBE_SERVICES.prometheus;
+        const service = SERVICES.prometheus;
         const conf = renderPrometheusConfig({
             jobs: [
                 { name: "app", dnsNames: appNamespaces.map((n) => serviceHost("app-pods", n)), port: CONTAINER_PORTS.app },

@@ -1,10 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
 import { CONTAINER_PORTS, IMAGE_USERS, KUBE_NAMESPACES, METRICS_PORTS, SERVICES } from "../names";
-import { EDGE_RATE_LIMIT } from "../docker/nginx";
 import { NginxUpstream, renderNginxConf } from "../render/nginx";
 import { NGINX_READ_ONLY_ROOT_PATHS, NGINX_TLS_PORT } from "../render/nginx-edge";
+import { EDGE_RATE_LIMIT, edgeCertificate } from "../shared";
 import {
     KubeContext, SECRET_MODE, clusterService, configMap, inLab, meta, podSpec, resources, restrictedContainer, scratch, secret,
     selectorOf, serviceAccount,
@@ -38,17 +37,8 @@ export class Edge extends pulumi.ComponentResource {
         const { profile } = lab;
         const ns = KUBE_NAMESPACES.edge;
         const tier = "edge";
-        const key = new tls.PrivateKey("edge-tls-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
-        const cert = new tls.SelfSignedCert("edge-tls-certificate", {
-            privateKeyPem: key.privateKeyPem,
-            subject: { commonName: "localhost", organization: "devsecops-journey lab" },
-            dnsNames: ["localhost"],
-            ipAddresses: ["127.0.0.1"],
-            validityPeriodHours: 24 * 90,
-            earlyRenewalHours: 24 * 14,
-            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-        }, { parent: this });
-        this.certificatePem = cert.certPem;
+        const { keyPem, certPem } = edgeCertificate(this);
+        this.certificatePem = certPem;
 
         const upstreams: NginxUpstream[] = args.regions.map((r, i) => ({ name: r.name, host: r.host, port: CONTAINER_PORTS.app, backup: i > 0 }));
         const conf = renderNginxConf({
@@ -68,7 +58,7 @@ export class Edge extends pulumi.ComponentResource {
         });
         const sa = serviceAccount(ctx, this, SERVICES.nginx, ns, tier);
         const confMap = configMap(ctx, this, "nginx-conf", ns, tier, { "nginx.conf": conf });
-        const keys = secret(ctx, this, "nginx-tls", ns, tier, { "tls.crt": cert.certPem, "tls.key": key.privateKeyPem });
+        const keys = secret(ctx, this, "nginx-tls", ns, tier, { "tls.crt": certPem, "tls.key": keyPem });
         const tmp = scratch("tmp", "/tmp");
         const http = (path: string) => ({ httpGet: { path, port: CONTAINER_PORTS.nginx, scheme: "HTTP" } });
 

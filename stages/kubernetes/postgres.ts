@@ -1,26 +1,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { CONTAINER_PORTS, DATABASE, IMAGE_USERS, KUBERNETES, KUBE_NAMESPACES, SERVICES } from "../names";
 import {
     POSTGRES_IMAGE_ENV, POSTGRES_PATHS, REPLICA_ENV, postgresArgs, postgresSettings, renderPrimaryInitScript, renderReplicaEntrypoint,
 } from "../render/postgres";
 import { APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_SECRET_PATHS } from "../render/postgres-roles";
+import { Login, baseOf, dirOf, generatedSecret } from "../shared";
 import {
     KubeContext, SCRIPT_MODE, SECRET_MODE, clusterService, configMap, inLab, meta, podSpec, resources, restrictedContainer, scratch,
     secret, selectorOf, serviceAccount, serviceHost,
 } from "./common";
 
 const SECRETS_DIR = "/run/secrets";
-const dirOf = (p: string) => p.slice(0, p.lastIndexOf("/"));
-const baseOf = (p: string) => p.slice(p.lastIndexOf("/") + 1);
 /** PGDATA one level below the volume's root: a fresh volume holds lost+found, which initdb refuses. */
 const PGDATA = `${POSTGRES_PATHS.dataDir}/pgdata`;
-
-export interface DatabaseLogin {
-    readonly user: string;
-    readonly password: pulumi.Output<string>;
-}
 
 /**
  * Postgres primary and streaming replica as StatefulSets, each with a volume claim template and a
@@ -31,7 +24,7 @@ export interface DatabaseLogin {
  */
 export class PostgresCluster extends pulumi.ComponentResource {
     readonly ownerPassword: pulumi.Output<string>;
-    readonly appLogin: DatabaseLogin;
+    readonly appLogin: Login;
     readonly primaryHost = serviceHost(SERVICES.postgresPrimary, KUBE_NAMESPACES.data);
     readonly replicaHost = serviceHost(SERVICES.postgresReplica, KUBE_NAMESPACES.data);
     readonly primary: k8s.apps.v1.StatefulSet;
@@ -42,7 +35,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         const { profile } = ctx.lab;
         const ns = KUBE_NAMESPACES.data;
         const tier = "data";
-        const password = (id: string) => new random.RandomPassword(id, { length: 32, special: false }, { parent: this }).result;
+        const password = (id: string) => generatedSecret(id, this);
         this.ownerPassword = password("postgres-owner-password");
         const replicationPassword = password("postgres-replication-password");
         this.appLogin = { user: APP_DB_USER, password: password("postgres-app-password") };

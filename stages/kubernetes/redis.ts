@@ -1,15 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { CONTAINER_PORTS, IMAGE_USERS, KUBE_NAMESPACES, SERVICES } from "../names";
 import { REDIS_HEALTH_USER, REDIS_PATHS, REDIS_USERS, redisAppUser, redisHealthCheckCommand, renderRedisConf } from "../render/redis";
+import { Login, baseOf, dirOf, generatedSecret } from "../shared";
 import {
     KubeContext, SECRET_MODE, clusterService, inLab, meta, podSpec, resources, restrictedContainer, scratch, secret, selectorOf,
     serviceAccount, serviceHost,
 } from "./common";
 
-const CONF_DIR = REDIS_PATHS.config.slice(0, REDIS_PATHS.config.lastIndexOf("/"));
-const CONF_FILE = REDIS_PATHS.config.slice(CONF_DIR.length + 1);
+const CONF_DIR = dirOf(REDIS_PATHS.config);
+const CONF_FILE = baseOf(REDIS_PATHS.config);
 
 /**
  * Redis, the app's cache, with stage 4's ACL users: the default user off, the app's user limited to
@@ -18,14 +18,14 @@ const CONF_FILE = REDIS_PATHS.config.slice(CONF_DIR.length + 1);
  */
 export class Cache extends pulumi.ComponentResource {
     readonly host = serviceHost(SERVICES.redis, KUBE_NAMESPACES.data);
-    readonly appLogin: { readonly user: string; readonly password: pulumi.Output<string> };
+    readonly appLogin: Login;
 
     constructor(name: string, ctx: KubeContext, opts?: pulumi.ComponentResourceOptions) {
         super("devsecops:kubernetes:Cache", name, {}, opts);
         const { profile } = ctx.lab;
         const ns = KUBE_NAMESPACES.data;
         const tier = "data";
-        const password = new random.RandomPassword("redis-app-password", { length: 32, special: false }, { parent: this }).result;
+        const password = generatedSecret("redis-app-password", this);
         this.appLogin = { user: REDIS_USERS.app, password };
         const conf = password.apply((pw) => renderRedisConf({ port: CONTAINER_PORTS.redis, users: [redisAppUser(pw), REDIS_HEALTH_USER] }));
         const confSecret = secret(ctx, this, "redis-conf", ns, tier, { [CONF_FILE]: conf });

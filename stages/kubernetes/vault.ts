@@ -1,25 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { IMAGE_USERS, KUBE_NAMESPACES, SERVICES, VAULT_PORT } from "../names";
 import { VAULT_BOOTSTRAP_COMMAND, VAULT_BOOTSTRAP_ENV, VAULT_BOOTSTRAP_PATHS, renderVaultBootstrap } from "../render/vault";
+import { AppCredentials, baseOf, dirOf, generatedSecret } from "../shared";
 import {
     KubeContext, SCRIPT_MODE, SECRET_MODE, clusterService, configMap, inLab, meta, podSpec, resources, restrictedContainer, scratch,
     secret, selectorOf, serviceAccount, serviceHost,
 } from "./common";
-import { KUBE_SERVICES } from "./flows";
 
 const ROOT_TOKEN_DIR = "/run/secrets";
 const ROOT_TOKEN_FILE = "vault-root-token";
-const dirOf = (p: string) => p.slice(0, p.lastIndexOf("/"));
-const baseOf = (p: string) => p.slice(p.lastIndexOf("/") + 1);
-
-export interface AppCredentials {
-    readonly dbUser: string;
-    readonly dbPassword: pulumi.Output<string>;
-    readonly redisUser: string;
-    readonly redisPassword: pulumi.Output<string>;
-}
 
 /**
  * Vault as in stage 4: dev mode (in memory, unsealed) with a root token the program generates and
@@ -37,7 +27,7 @@ export class SecretStore extends pulumi.ComponentResource {
         const { profile } = ctx.lab;
         const ns = KUBE_NAMESPACES.data;
         const tier = "data";
-        const token = (id: string) => new random.RandomPassword(id, { length: 40, special: false }, { parent: this }).result;
+        const token = (id: string) => generatedSecret(id, this, 40);
         const rootToken = token("vault-root-token");
         this.appToken = token("vault-app-token");
         const tmp = scratch("tmp", "/tmp");
@@ -90,22 +80,22 @@ export class SecretStore extends pulumi.ComponentResource {
             [baseOf(p.dbPasswordFile)]: credentials.dbPassword,
             [baseOf(p.redisPasswordFile)]: credentials.redisPassword,
         });
-        const jobSa = serviceAccount(ctx, this, KUBE_SERVICES.vaultBootstrap, ns, tier);
+        const jobSa = serviceAccount(ctx, this, SERVICES.vaultBootstrap, ns, tier);
         const env = (name: string, value: string) => ({ name, value });
         // A Job: Pulumi waits for it to complete, and the app's Deployment waits for Pulumi.
         this.bootstrap = new k8s.batch.v1.Job(`${ns}-vault-bootstrap`, {
-            metadata: meta(profile, KUBE_SERVICES.vaultBootstrap, ns, tier, KUBE_SERVICES.vaultBootstrap),
+            metadata: meta(profile, SERVICES.vaultBootstrap, ns, tier, SERVICES.vaultBootstrap),
             spec: {
                 backoffLimit: 6,
                 activeDeadlineSeconds: 600,
                 template: {
-                    metadata: { labels: meta(profile, KUBE_SERVICES.vaultBootstrap, ns, tier, KUBE_SERVICES.vaultBootstrap).labels },
+                    metadata: { labels: meta(profile, SERVICES.vaultBootstrap, ns, tier, SERVICES.vaultBootstrap).labels },
                     spec: podSpec({
                         serviceAccountName: jobSa.metadata.name,
                         user: IMAGE_USERS.vault,
                         restartPolicy: "OnFailure",
                         containers: [{
-                            name: KUBE_SERVICES.vaultBootstrap,
+                            name: SERVICES.vaultBootstrap,
                             image: ctx.lab.images.vault,
                             imagePullPolicy: "IfNotPresent",
                             command: [...VAULT_BOOTSTRAP_COMMAND],

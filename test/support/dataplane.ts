@@ -35,7 +35,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import { APP_ENV } from "../../app/src/contract";
-import { EDGE_RATE_LIMIT } from "../../stages/docker/nginx";
+import { EDGE_RATE_LIMIT } from "../../stages/shared";
 import { SERVICES } from "../../stages/names";
 import { renderNginxConf } from "../../stages/render/nginx";
 import { REDIS_HEALTH_USER, REDIS_USERS, redisAppUser, renderRedisConf } from "../../stages/render/redis";
