@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { HEADERS } from "../../app/src/contract";
-import { type LabServers, NEEDS_LAB, type RunningApp, call, labConfig, startApp, startLabServers, untilOnReplica } from "../support/app";
-import { type PostgresServer, skipUnless, waitFor } from "../support/servers";
+import { call, untilOnReplica, useLabApp } from "../support/app";
+import { type PostgresServer, waitFor } from "../support/servers";
 
 /** Stops the replica applying WAL (it still receives it): a replica that lags, on demand. */
 async function pauseReplay(replica: PostgresServer): Promise<void> {
@@ -13,24 +13,13 @@ async function resumeReplay(replica: PostgresServer): Promise<void> {
 }
 
 describe("app: the JSON API against a real primary, replica and Redis", function () {
-    let servers: LabServers;
-    let app: RunningApp;
-    const url = (path: string) => app.url(path);
+    const lab = useLabApp();
+    const url = (path: string) => lab.app.url(path);
     const create = async (name: string, note?: string) => {
         const reply = await call(url("/api/items"), { method: "POST", json: note === undefined ? { name } : { name, note } });
         assert.equal(reply.status, 201, reply.text);
         return reply.json as { id: number; name: string; note: string };
     };
-
-    before(async function () {
-        skipUnless(this, NEEDS_LAB);
-        servers = await startLabServers();
-        app = await startApp(labConfig(servers));
-    });
-    after(async () => {
-        await app?.close();
-        await servers?.close();
-    });
 
     describe("writes and reads", () => {
         it("creates an item on the primary: 201, the row, its Location, X-Db-Node primary", async () => {
@@ -50,7 +39,7 @@ describe("app: the JSON API against a real primary, replica and Redis", function
 
         it("reads a written item from the replica once it has replayed it: a miss, then a hit", async () => {
             const { id } = await create("replicated");
-            await untilOnReplica(servers.replica!, id);
+            await untilOnReplica(lab.servers.replica!, id);
             const first = await call(url(`/api/items/${id}`));
             assert.equal(first.status, 200);
             assert.equal(first.json.name, "replicated");
@@ -64,7 +53,7 @@ describe("app: the JSON API against a real primary, replica and Redis", function
         });
 
         it("reads from the primary, and says so, when the replica does not have the row yet", async () => {
-            await pauseReplay(servers.replica!);
+            await pauseReplay(lab.servers.replica!);
             try {
                 const { id } = await create("not replayed yet");
                 const reply = await call(url(`/api/items/${id}`));
@@ -73,17 +62,17 @@ describe("app: the JSON API against a real primary, replica and Redis", function
                 assert.equal(reply.headers.get(HEADERS.dbNode), "primary");
                 assert.equal(reply.headers.get(HEADERS.dbFallback), "not-on-replica");
             } finally {
-                await resumeReplay(servers.replica!);
+                await resumeReplay(lab.servers.replica!);
             }
         });
 
         it("invalidates on PUT, and a lagging replica cannot put the old row back in the cache", async () => {
             const { id } = await create("before", "old note");
-            await untilOnReplica(servers.replica!, id);
+            await untilOnReplica(lab.servers.replica!, id);
             await call(url(`/api/items/${id}`)); // miss: cached from the replica
             assert.equal((await call(url(`/api/items/${id}`))).headers.get(HEADERS.cache), "hit");
 
-            await pauseReplay(servers.replica!);
+            await pauseReplay(lab.servers.replica!);
             try {
                 const put = await call(url(`/api/items/${id}`), { method: "PUT", json: { name: "after" } });
                 assert.equal(put.status, 200);
@@ -99,16 +88,16 @@ describe("app: the JSON API against a real primary, replica and Redis", function
                 assert.equal(again.headers.get(HEADERS.cache), "hit");
                 assert.equal(again.json.name, "after");
             } finally {
-                await resumeReplay(servers.replica!);
+                await resumeReplay(lab.servers.replica!);
             }
         });
 
         it("invalidates on DELETE: the next read is a 404, even from a replica that still has the row", async () => {
             const { id } = await create("doomed");
-            await untilOnReplica(servers.replica!, id);
+            await untilOnReplica(lab.servers.replica!, id);
             await call(url(`/api/items/${id}`));
             assert.equal((await call(url(`/api/items/${id}`))).headers.get(HEADERS.cache), "hit");
-            await pauseReplay(servers.replica!);
+            await pauseReplay(lab.servers.replica!);
             try {
                 const del = await call(url(`/api/items/${id}`), { method: "DELETE" });
                 assert.equal(del.status, 204);
@@ -118,7 +107,7 @@ describe("app: the JSON API against a real primary, replica and Redis", function
                 assert.deepEqual(read.json, { error: "not_found", message: `item ${id} does not exist` });
                 assert.equal(read.headers.get(HEADERS.cache), "miss");
             } finally {
-                await resumeReplay(servers.replica!);
+                await resumeReplay(lab.servers.replica!);
             }
             assert.equal((await call(url(`/api/items/${id}`), { method: "DELETE" })).status, 404);
         });
@@ -133,7 +122,7 @@ describe("app: the JSON API against a real primary, replica and Redis", function
         it("lists items from the replica, newest first, bounded by limit and offset", async () => {
             const a = await create("list a");
             const b = await create("list b");
-            await untilOnReplica(servers.replica!, b.id);
+            await untilOnReplica(lab.servers.replica!, b.id);
             const reply = await call(url("/api/items?limit=2"));
             assert.equal(reply.status, 200);
             assert.equal(reply.headers.get(HEADERS.dbNode), "replica");

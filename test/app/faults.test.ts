@@ -3,9 +3,9 @@ import * as net from "node:net";
 import { APP_ENV, HEADERS } from "../../app/src/contract";
 import { loadConfig } from "../../app/src/config";
 import {
-    type LabServers, NEEDS_LAB, type Reply, type RunningApp, call, labConfig, redisPid, startApp, startLabServers, untilOnReplica,
+    type Reply, type RunningApp, call, redisPid, startApp, untilOnReplica, useLabApp,
 } from "../support/app";
-import { skipUnless, waitFor } from "../support/servers";
+import { waitFor } from "../support/servers";
 
 /** Calls and measures; every fault below must be answered quickly, never by a hang. */
 async function timed(url: string, init?: Parameters<typeof call>[1]): Promise<Reply & { ms: number }> {
@@ -15,34 +15,24 @@ async function timed(url: string, init?: Parameters<typeof call>[1]): Promise<Re
 }
 
 describe("app: dependency faults, with real servers stopped and restarted", function () {
-    let servers: LabServers;
-    let app: RunningApp;
-    const url = (path: string) => app.url(path);
+    const lab = useLabApp();
+    const url = (path: string) => lab.app.url(path);
     const create = async (name: string) => {
         const reply = await call(url("/api/items"), { method: "POST", json: { name } });
         assert.equal(reply.status, 201, reply.text);
         return reply.json.id as number;
     };
 
-    before(async function () {
-        skipUnless(this, NEEDS_LAB);
-        servers = await startLabServers();
-        app = await startApp(labConfig(servers));
-    });
-    after(async () => {
-        await app?.close();
-        await servers?.close();
-    });
 
     // The three faults run in this order: the last one (the primary) is not undone.
     describe("Redis down, then back", () => {
         it("keeps serving reads and writes from the database while Redis is down (X-Cache off)", async () => {
             const id = await create("cached before the outage");
-            await untilOnReplica(servers.replica!, id);
+            await untilOnReplica(lab.servers.replica!, id);
             await call(url(`/api/items/${id}`));
             assert.equal((await call(url(`/api/items/${id}`))).headers.get(HEADERS.cache), "hit");
 
-            await servers.redis!.stop();
+            await lab.servers.redis!.stop();
             const read = await waitFor("a read without the cache", async () => {
                 const reply = await timed(url(`/api/items/${id}`));
                 assert.equal(reply.status, 200, "a read never fails because of the cache");
@@ -66,9 +56,9 @@ describe("app: dependency faults, with real servers stopped and restarted", func
         });
 
         it("resumes caching by itself when Redis is back", async () => {
-            await servers.redis!.restart();
+            await lab.servers.redis!.restart();
             const id = await create("after the outage");
-            await untilOnReplica(servers.replica!, id);
+            await untilOnReplica(lab.servers.replica!, id);
             await waitFor("caching to resume", async () => (await call(url(`/api/items/${id}`))).headers.get(HEADERS.cache) !== "off", {
                 timeoutMs: 8000,
                 intervalMs: 200,
@@ -81,11 +71,11 @@ describe("app: dependency faults, with real servers stopped and restarted", func
     describe("Redis frozen (SIGSTOP): it accepts but never answers", () => {
         it("costs one read the reply timeout, then skips the cache; resumes once Redis answers again", async () => {
             const id = await create("cached before the freeze");
-            await untilOnReplica(servers.replica!, id);
+            await untilOnReplica(lab.servers.replica!, id);
             await call(url(`/api/items/${id}`));
             assert.equal((await call(url(`/api/items/${id}`))).headers.get(HEADERS.cache), "hit");
 
-            const pid = redisPid(servers.redis!.port);
+            const pid = redisPid(lab.servers.redis!.port);
             process.kill(pid, "SIGSTOP");
             try {
                 const first = await timed(url(`/api/items/${id}`));
@@ -115,8 +105,8 @@ describe("app: dependency faults, with real servers stopped and restarted", func
 
         it("serves reads from the primary, with X-Db-Node primary and the reason", async () => {
             id = await create("read while the replica is down");
-            await untilOnReplica(servers.replica!, id);
-            await servers.replica!.stop();
+            await untilOnReplica(lab.servers.replica!, id);
+            await lab.servers.replica!.stop();
             const read = await timed(url(`/api/items/${id}`));
             assert.equal(read.status, 200);
             assert.equal(read.json.name, "read while the replica is down");
@@ -136,7 +126,7 @@ describe("app: dependency faults, with real servers stopped and restarted", func
         });
 
         it("goes back to the replica when it is back", async () => {
-            await servers.replica!.restart();
+            await lab.servers.replica!.restart();
             await waitFor("reads from the replica again", async () => (await call(url("/api/items?limit=1"))).headers.get(HEADERS.dbNode) === "replica", {
                 timeoutMs: 8000,
                 intervalMs: 200,
@@ -147,11 +137,10 @@ describe("app: dependency faults, with real servers stopped and restarted", func
     describe("primary down", () => {
         let id: number;
 
-        before(async function () {
-            if (!servers) this.skip();
+        before(async () => {
             id = await create("read while the primary is down");
-            await untilOnReplica(servers.replica!, id);
-            await servers.primary.stop();
+            await untilOnReplica(lab.servers.replica!, id);
+            await lab.servers.primary.stop();
         });
 
         it("/readyz answers 503 and names the primary", async () => {

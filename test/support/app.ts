@@ -9,8 +9,8 @@ import { buildApp } from "../../app/src/app";
 import { type AppConfig, DEFAULT_TIMEOUTS, loadConfig } from "../../app/src/config";
 import { APP_ENV, DATABASE } from "../../app/src/contract";
 import {
-    NEEDS, type PostgresServer, Proc, type RedisServer, freePort, startPostgresPrimary, startPostgresReplica, startRedis,
-    waitFor,
+    NEEDS, type PostgresServer, Proc, type RedisServer, freePort, skipUnless, startPostgresPrimary, startPostgresReplica,
+    startRedis, waitFor,
 } from "./servers";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
@@ -76,6 +76,27 @@ export interface RunningApp {
     readonly config: AppConfig;
     url(pathname?: string): string;
     close(): Promise<void>;
+}
+
+/**
+ * A describe block's lab: the data tier and the app in-process, started before its tests (skipped,
+ * naming the package to install, when a server binary is missing) and closed after them.
+ */
+export function useLabApp(): { readonly servers: LabServers; readonly app: RunningApp } {
+    const lab: { servers?: LabServers; app?: RunningApp } = {};
+    before(async function () {
+        skipUnless(this, NEEDS_LAB);
+        lab.servers = await startLabServers();
+        lab.app = await startApp(labConfig(lab.servers));
+    });
+    after(async () => {
+        await lab.app?.close();
+        await lab.servers?.close();
+    });
+    return {
+        get servers() { return lab.servers!; },
+        get app() { return lab.app!; },
+    };
 }
 
 /** buildApp + listen on a free loopback port. */
