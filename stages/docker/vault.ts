@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { DATA_ADDRESSES, IMAGE_USERS, LABELS, SERVICES } from "../names";
 import {
-    VAULT_BOOTSTRAP_COMMAND, VAULT_BOOTSTRAP_ENV, VAULT_BOOTSTRAP_PATHS, renderVaultBootstrap,
+    VAULT_BOOTSTRAP_COMMAND, VAULT_BOOTSTRAP_PATHS, renderVaultBootstrap, vaultBootstrapEnv,
 } from "../render/vault";
 import { AppCredentials, baseOf as base, dirOf as dir, generatedSecret } from "../shared";
 import {
@@ -81,20 +81,13 @@ export class SecretStore extends pulumi.ComponentResource {
                 },
             ],
         });
-        const e = VAULT_BOOTSTRAP_ENV;
         this.bootstrap = new docker.Container(SERVICES.vaultBootstrap, {
             name: dockerName(profile, SERVICES.vaultBootstrap),
             image: image.imageId,
             entrypoints: [...VAULT_BOOTSTRAP_COMMAND],
-            envs: [
-                env(e.addr, this.address),
-                env(e.rootTokenFile, p.rootTokenFile),
-                env(e.appTokenFile, p.appTokenFile),
-                env(e.dbUser, credentials.dbUser),
-                env(e.dbPasswordFile, p.dbPasswordFile),
-                env(e.redisUser, credentials.redisUser),
-                env(e.redisPasswordFile, p.redisPasswordFile),
-            ],
+            envs: Object.entries(vaultBootstrapEnv({
+                addr: this.address, dbUser: credentials.dbUser, redisUser: credentials.redisUser,
+            })).map(([key, value]) => env(key, value)),
             uploads: bootstrapFiles.uploads,
             volumes: bootstrapFiles.volumes,
             networksAdvanced: networks.attach([{ tier: "data", aliases: [SERVICES.vaultBootstrap], ipv4Address: DATA_ADDRESSES.vaultBootstrap }]),

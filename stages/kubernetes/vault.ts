@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGE_USERS, KUBE_NAMESPACES, SERVICES, VAULT_PORT } from "../names";
-import { VAULT_BOOTSTRAP_COMMAND, VAULT_BOOTSTRAP_ENV, VAULT_BOOTSTRAP_PATHS, renderVaultBootstrap } from "../render/vault";
+import { VAULT_BOOTSTRAP_COMMAND, VAULT_BOOTSTRAP_PATHS, renderVaultBootstrap, vaultBootstrapEnv } from "../render/vault";
 import { AppCredentials, baseOf, dirOf, generatedSecret } from "../shared";
 import {
     KubeContext, SCRIPT_MODE, SECRET_MODE, clusterService, configMap, inLab, meta, podSpec, resources, restrictedContainer, scratch,
@@ -72,7 +72,6 @@ export class SecretStore extends pulumi.ComponentResource {
         clusterService(ctx, this, SERVICES.vault, ns, tier, SERVICES.vault, [{ name: "http", port: VAULT_PORT }]);
 
         const p = VAULT_BOOTSTRAP_PATHS;
-        const e = VAULT_BOOTSTRAP_ENV;
         const script = configMap(ctx, this, "vault-bootstrap-script", ns, tier, { [baseOf(p.script)]: renderVaultBootstrap() });
         const files = secret(ctx, this, "vault-bootstrap-secrets", ns, tier, {
             [baseOf(p.rootTokenFile)]: rootToken,
@@ -81,7 +80,6 @@ export class SecretStore extends pulumi.ComponentResource {
             [baseOf(p.redisPasswordFile)]: credentials.redisPassword,
         });
         const jobSa = serviceAccount(ctx, this, SERVICES.vaultBootstrap, ns, tier);
-        const env = (name: string, value: string) => ({ name, value });
         // A Job: Pulumi waits for it to complete, and the app's Deployment waits for Pulumi.
         this.bootstrap = new k8s.batch.v1.Job(`${ns}-vault-bootstrap`, {
             metadata: meta(profile, SERVICES.vaultBootstrap, ns, tier, SERVICES.vaultBootstrap),
@@ -99,16 +97,9 @@ export class SecretStore extends pulumi.ComponentResource {
                             image: ctx.lab.images.vault,
                             imagePullPolicy: "IfNotPresent",
                             command: [...VAULT_BOOTSTRAP_COMMAND],
-                            env: [
-                                env(e.addr, this.address),
-                                env(e.rootTokenFile, p.rootTokenFile),
-                                env(e.appTokenFile, p.appTokenFile),
-                                env(e.dbUser, credentials.dbUser),
-                                env(e.dbPasswordFile, p.dbPasswordFile),
-                                env(e.redisUser, credentials.redisUser),
-                                env(e.redisPasswordFile, p.redisPasswordFile),
-                                env(e.waitSeconds, "120"),
-                            ],
+                            env: Object.entries(vaultBootstrapEnv({
+                                addr: this.address, dbUser: credentials.dbUser, redisUser: credentials.redisUser, waitSeconds: 120,
+                            })).map(([name, value]) => ({ name, value })),
                             resources: resources("10m", "16Mi", "250m", "64Mi"),
                             securityContext: restrictedContainer(IMAGE_USERS.vault),
                             volumeMounts: [

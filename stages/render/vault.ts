@@ -32,6 +32,25 @@ export const VAULT_BOOTSTRAP_PATHS = {
     redisPasswordFile: "/run/secrets/redis-app-password",
 } as const;
 
+/**
+ * The bootstrap's environment, the same on Docker and Kubernetes: where Vault is, whom the app logs
+ * in as, and the PATHS of the secret files (never a secret itself).
+ */
+export function vaultBootstrapEnv(opts: { addr: string; dbUser: string; redisUser: string; waitSeconds?: number }): Record<string, string> {
+    const e = VAULT_BOOTSTRAP_ENV;
+    const p = VAULT_BOOTSTRAP_PATHS;
+    return {
+        [e.addr]: opts.addr,
+        [e.rootTokenFile]: p.rootTokenFile,
+        [e.appTokenFile]: p.appTokenFile,
+        [e.dbUser]: opts.dbUser,
+        [e.dbPasswordFile]: p.dbPasswordFile,
+        [e.redisUser]: opts.redisUser,
+        [e.redisPasswordFile]: p.redisPasswordFile,
+        ...(opts.waitSeconds === undefined ? {} : { [e.waitSeconds]: String(opts.waitSeconds) }),
+    };
+}
+
 /** The container's command: the script by sh, whatever the image's entrypoint would make of it. */
 export const VAULT_BOOTSTRAP_COMMAND = ["/bin/sh", VAULT_BOOTSTRAP_PATHS.script] as const;
 
