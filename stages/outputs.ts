@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Target } from "./profile";
+import { StageProfile, Target } from "./profile";
 
 /** What every stage exports: where to go, what to try, what is still wrong; secrets only as secrets. */
 export interface StageOutputs {
@@ -15,6 +15,29 @@ export interface StageOutputs {
     readonly databasePassword: pulumi.Output<string>;
     /** From stage 4: the edge's self-signed certificate (public), for curl --cacert or a browser. */
     readonly edgeCertificate?: pulumi.Output<string>;
+}
+
+/**
+ * A built stage's outputs, the same shape on every target: the profile's story with this build's
+ * names filled in, the entry points, and the secrets as Pulumi secrets.
+ */
+export function stageOutputs(profile: StageProfile, built: {
+    readonly entryPoints: string[];
+    /** Values for the story's `{name}` placeholders. */
+    readonly storyValues: Record<string, string>;
+    readonly databasePassword: pulumi.Output<string>;
+    readonly edgeCertificate?: pulumi.Output<string>;
+}): StageOutputs {
+    return {
+        stage: profile.stage,
+        title: profile.title,
+        target: profile.target,
+        entryPoints: built.entryPoints,
+        tryThis: fillStory(profile.story.tryThis, built.storyValues),
+        lessons: profile.story.lessons,
+        databasePassword: pulumi.secret(built.databasePassword),
+        ...(built.edgeCertificate ? { edgeCertificate: built.edgeCertificate } : {}),
+    };
 }
 
 /** Fills `{name}` placeholders in a stage story; an unknown placeholder is a bug in the story. */

@@ -1,7 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "../config";
 import { SERVICES } from "../names";
-import { StageOutputs, fillStory } from "../outputs";
+import { StageOutputs, stageOutputs } from "../outputs";
 import { AppCredentialSource, AppTier } from "./app";
 import { dockerName } from "./common";
 import { LabNetworks } from "./network";
@@ -56,12 +55,9 @@ export function buildDockerStage(lab: LabConfig): StageOutputs {
         : profile.tls
             ? [`https://localhost:${lab.ports.edgeTls}`]
             : [`http://localhost:${lab.ports.edge}`];
-    return {
-        stage: profile.stage,
-        title: profile.title,
-        target: profile.target,
+    return stageOutputs(profile, {
         entryPoints,
-        tryThis: fillStory(profile.story.tryThis, {
+        storyValues: {
             entry: entryPoints.join(" "),
             httpEntry: `http://localhost:${lab.ports.edge}`,
             db: String(lab.ports.db),
@@ -69,9 +65,8 @@ export function buildDockerStage(lab: LabConfig): StageOutputs {
             instances: app.hosts.map((host) => dockerName(profile, host)).join(" "),
             firstInstance: dockerName(profile, app.hosts[0]),
             bootstrap: dockerName(profile, SERVICES.vaultBootstrap),
-        }),
-        lessons: profile.story.lessons,
-        databasePassword: pulumi.secret(database.ownerPassword),
-        ...(edge?.certificatePem ? { edgeCertificate: edge.certificatePem } : {}),
-    };
+        },
+        databasePassword: database.ownerPassword,
+        edgeCertificate: edge?.certificatePem,
+    });
 }

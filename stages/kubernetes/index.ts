@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "../config";
 import { KUBE_NAMESPACES } from "../names";
-import { StageOutputs, fillStory } from "../outputs";
+import { StageOutputs, stageOutputs } from "../outputs";
 import { AppRegion, appImage } from "./app";
 import { Chaos } from "./chaos";
 import { KubeContext } from "./common";
@@ -60,21 +60,17 @@ export function buildKubernetesStage(lab: LabConfig): StageOutputs {
     if (kube.chaos) new Chaos("chaos", ctx, kube.chaos.schedule, opts);
 
     const entryPoints = [`https://localhost:${lab.ports.edgeTls}`];
-    return {
-        stage: profile.stage,
-        title: profile.title,
-        target: profile.target,
+    return stageOutputs(profile, {
         entryPoints,
-        tryThis: fillStory(profile.story.tryThis, {
+        storyValues: {
             entry: entryPoints.join(" "),
             appNamespace: KUBE_NAMESPACES.app,
             appRegion2Namespace: KUBE_NAMESPACES.appRegion2,
             edgeNamespace: KUBE_NAMESPACES.edge,
             dataNamespace: KUBE_NAMESPACES.data,
             opsNamespace: KUBE_NAMESPACES.ops,
-        }),
-        lessons: profile.story.lessons,
-        databasePassword: pulumi.secret(database.ownerPassword),
+        },
+        databasePassword: database.ownerPassword,
         edgeCertificate: edge.certificatePem,
-    };
+    });
 }
