@@ -1,5 +1,5 @@
-import { readLabConfig } from "./stages/config";
-import { deployStage } from "./stages/deploy";
+import { readLabConfig } from "./program/config";
+import { deployStage } from "./builders";
 
 /**
  * devsecops-journey: the stack's `devsecops:stage` picks a stage of the DevSecOps journey and this

@@ -1,6 +1,6 @@
 /** `npm run lab -- <command> [stage] [--yes]`: the command line, parsed into a typed command. */
-import { PLANNED, STAGES } from "../stages/catalog";
-import { STAGE_NUMBERS, StageNumber } from "../stages/profile";
+import { PLANNED, STAGES } from "../profiles/catalog";
+import { STAGE_NUMBERS, StageNumber } from "../profiles/profile";
 
 export const USAGE = `usage: npm run lab -- <command> [stage] [--yes]
 

@@ -1,11 +1,11 @@
 /**
  * The smoke checks behind `verify`: each one takes the running stage's endpoints (VerifyTarget) and
- * says pass or fail with what it saw. Which checks a stage runs is data in stages/verify.ts.
+ * says pass or fail with what it saw. Which checks a stage runs is data in profiles/verify.ts.
  * Nothing here knows Docker: what a container's environment holds comes through `appEnvironments`.
  */
-import { HEADERS } from "../stages/names";
-import { CHECKS, CheckId, checksFor } from "../stages/verify";
-import type { StageNumber } from "../stages/profile";
+import { HEADERS } from "../program/names";
+import { CHECKS, CheckId, checksFor } from "../profiles/verify";
+import type { StageNumber } from "../profiles/profile";
 import { Reply, header, request, tcpConnects } from "./http";
 
 export interface VerifyTarget {

@@ -3,9 +3,9 @@
  * every path, the failing ones first, runs in tests without Pulumi or Docker. main.ts wires the
  * real pieces.
  */
-import { STAGES } from "../stages/catalog";
-import { CONFIG_NAMESPACE, LabConfig, LabConfigError, parseLabConfig } from "../stages/config";
-import type { StageNumber, StageProfile } from "../stages/profile";
+import { STAGES } from "../profiles/catalog";
+import { CONFIG_NAMESPACE, LabConfig, LabConfigError, parseLabConfig } from "../program/config";
+import type { StageNumber, StageProfile } from "../profiles/profile";
 import { LabCommand, USAGE, UsageError, parseArgs } from "./args";
 import { formatResult, runChecks } from "./checks";
 import { LabError } from "./errors";

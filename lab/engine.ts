@@ -4,7 +4,7 @@
  * decided in plan.ts; this file only calls Pulumi, so it is the one part tested only where the
  * Pulumi CLI is installed.
  */
-import type { StageNumber } from "../stages/profile";
+import type { StageNumber } from "../profiles/profile";
 import { LabError } from "./errors";
 import { PolicyPlan, WorkspacePlan, stackName, stageOfStack } from "./plan";
 

@@ -47,7 +47,7 @@ async function main(): Promise<number> {
         },
         // Runs the program under mocks in this process: loaded only for `diff`, never for `up`.
         async diff(from, to) {
-            const { diffText } = await import("../tools/stages");
+            const { diffText } = await import("./stages");
             return diffText(from, to);
         },
         now: () => Date.now(),

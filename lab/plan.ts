@@ -4,11 +4,11 @@
  * whether `up` must first tear down another stage. Tested without the Pulumi CLI.
  */
 import * as path from "node:path";
-import { STAGES } from "../stages/catalog";
-import { dockerName } from "../stages/docker/common";
-import { KUBE_NAMESPACES, LABELS, PROJECT, SERVICES } from "../stages/names";
-import type { LabConfig } from "../stages/config";
-import type { StageNumber, StageProfile } from "../stages/profile";
+import { STAGES } from "../profiles/catalog";
+import { dockerName } from "../builders/docker/common";
+import { KUBE_NAMESPACES, LABELS, PROJECT, SERVICES } from "../program/names";
+import type { LabConfig } from "../program/config";
+import type { StageNumber, StageProfile } from "../profiles/profile";
 import type { VerifyTarget } from "./checks";
 
 /** The repository root: Pulumi.yaml, the stack files and the policy pack live there. */

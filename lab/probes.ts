@@ -3,7 +3,7 @@
  * command; a missing piece comes back as one line saying what is missing and how to get it.
  */
 import { execFile } from "node:child_process";
-import { KUBERNETES } from "../stages/names";
+import { KUBERNETES } from "../program/names";
 import type { Requirement } from "./plan";
 
 export type ProbeResult = { readonly ok: true; readonly detail: string } | { readonly ok: false; readonly message: string };

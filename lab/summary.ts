@@ -1,5 +1,5 @@
 /** What `up` prints at the end: what runs, where to go, what to try, how long it took. */
-import type { StageNumber } from "../stages/profile";
+import type { StageNumber } from "../profiles/profile";
 import { LAB_PASSPHRASE } from "./plan";
 
 export function formatDuration(ms: number): string {

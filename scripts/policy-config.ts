@@ -1,7 +1,7 @@
 /** Writes policy-pack/config/stageN.json from the policies' metadata (npm run policy-config). */
 import * as fs from "fs";
 import * as path from "path";
-import { STAGE_NUMBERS } from "../stages/profile";
+import { STAGE_NUMBERS } from "../profiles/profile";
 import { configPath, renderStageConfig } from "../policy-pack/stage-config";
 
 for (const stage of STAGE_NUMBERS) {

@@ -1,6 +1,6 @@
 /**
  * The learner's pages, docs/stages/N-<slug>.md: their generated parts come from the profiles, the
- * program under mocks (diagram, what to try, what changed), stages/verify.ts and the policy pack's
+ * program under mocks (diagram, what to try, what changed), profiles/verify.ts and the policy pack's
  * metadata; each sits between markers, so the hand-written prose around them (what to break, the
  * roadmap mapping) survives regeneration. `npm run docs` writes them; a test fails when stale.
  */
@@ -8,13 +8,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LAB_POLICIES } from "../policy-pack/policies";
 import { enforcementAt } from "../policy-pack/stage-config";
-import { PLANNED, STAGES } from "../stages/catalog";
-import { STAGE_NUMBERS, StageNumber } from "../stages/profile";
-import { CHECKS, checksFor } from "../stages/verify";
+import { PLANNED, STAGES } from "../profiles/catalog";
+import { STAGE_NUMBERS, StageNumber } from "../profiles/profile";
+import { CHECKS, checksFor } from "../profiles/verify";
 import { commandLine, stackName } from "../lab/plan";
-import { renderDiff, stageDiff } from "./diff";
+import { renderDiff, stageDiff } from "../lab/diff";
 import { renderMermaid } from "./mermaid";
-import { RecordedStage, recordStage } from "./stages";
+import { RecordedStage, recordStage } from "../lab/stages";
 
 export const DOCS_DIR = path.resolve(__dirname, "..", "docs", "stages");
 
@@ -104,7 +104,7 @@ function runSection(stage: StageNumber): string {
         `npm run lab -- down ${stage}      # ${commandLine("destroy", stage)}`,
         "```",
         "",
-        `\`verify\` checks (${checks.length}, from \`stages/verify.ts\`):`,
+        `\`verify\` checks (${checks.length}, from \`profiles/verify.ts\`):`,
         "",
         ...checks.map((id) => `- ${CHECKS[id]} (\`${id}\`)`),
     ].join("\n");

@@ -3,7 +3,7 @@
  * the host as one node with an edge per published port, and an edge per data flow. Deterministic
  * (ordered as the program registers things), so the docs' staleness test can compare text.
  */
-import type { NodeRole, Topology, TopologyNode } from "./topology";
+import type { NodeRole, Topology, TopologyNode } from "../lab/topology";
 
 export const HOST_NODE = "host";
 

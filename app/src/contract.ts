@@ -1,6 +1,6 @@
 /**
  * The contract between the demo app and the lab program that deploys it. The program imports this
- * module (through stages/names.ts); the app reads its environment through these names only.
+ * module (through program/names.ts); the app reads its environment through these names only.
  */
 
 /** The database objects the lab creates (the init SQL renders them, the app queries them). */

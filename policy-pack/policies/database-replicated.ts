@@ -1,5 +1,5 @@
 import { PolicyResource } from "@pulumi/policy";
-import { REPLICA_ENV } from "../../stages/render/postgres";
+import { REPLICA_ENV } from "../../renderers/postgres";
 import { imageKind } from "./lib/docker";
 import { known, knownPlain, previewSafe } from "./lib/known";
 import { stackPolicy } from "./lib/meta";

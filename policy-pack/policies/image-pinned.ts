@@ -1,5 +1,5 @@
 import * as docker from "@pulumi/docker";
-import { parseImageRef } from "../../stages/config";
+import { parseImageRef } from "../../program/config";
 import { containerRef, isImageId } from "./lib/docker";
 import { known, previewSafe } from "./lib/known";
 import { resourcePolicy } from "./lib/meta";

@@ -1,4 +1,4 @@
-import { parseImageRef } from "../../stages/config";
+import { parseImageRef } from "../../program/config";
 import { previewSafe } from "./lib/known";
 import { resourcePolicy } from "./lib/meta";
 import { forContainers, get } from "./lib/pods";

@@ -1,5 +1,5 @@
-import { KUBE_NAMESPACES } from "../../stages/names";
-import { SERVICES } from "../../stages/names";
+import { KUBE_NAMESPACES } from "../../program/names";
+import { SERVICES } from "../../program/names";
 import { previewSafe } from "./lib/known";
 import { resourcePolicy, resourceRef } from "./lib/meta";
 import { get, listed, podSpecOf, snapshot, typeToken, UNKNOWN } from "./lib/pods";

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
-import { LABELS, PROJECT, TIER_LABELS } from "../../stages/names";
-import { STAGE_NUMBERS } from "../../stages/profile";
+import { LABELS, PROJECT, TIER_LABELS } from "../../program/names";
+import { STAGE_NUMBERS } from "../../profiles/profile";
 import { known, knownPlain, previewSafe } from "./lib/known";
 import { resourcePolicy, resourceRef } from "./lib/meta";
 

@@ -4,7 +4,7 @@
  * killing an app instance to the first request that would have gone to it being served elsewhere.
  * Both use the fault tests' assembly (test/support/dataplane.ts), on loopback.
  */
-import { HEADERS } from "../../stages/names";
+import { HEADERS } from "../../program/names";
 import { type DataPlane, startDataPlane } from "../../test/support/dataplane";
 import { waitFor } from "../../test/support/servers";
 import { median } from "./program";

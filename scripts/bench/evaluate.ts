@@ -1,5 +1,5 @@
 /**
- * Child process of the bench: evaluates one program under tools/record's mocks and prints one JSON
+ * Child process of the bench: evaluates one program under lab/record's mocks and prints one JSON
  * line { ms, resources }. argv[2]: a stage number, or "floor" (floor.ts in place of index.ts, same
  * runner). Run with `node -r ts-node/register`; TS_NODE_TRANSPILE_ONLY and TS_NODE_PROJECT pick
  * transpile-only or type-checked loading, as Pulumi's nodejs runtime does (cmd/run/run.js).
@@ -11,7 +11,7 @@ import * as path from "node:path";
 async function main(): Promise<void> {
     const which = process.argv[2];
     // Mocks first (the module installs them); @pulumi/pulumi is loaded here for both, untimed.
-    const record = require("../../tools/record") as typeof import("../../tools/record");
+    const record = require("../../lab/record") as typeof import("../../lab/record");
     if (which === "floor") {
         // Put floor.ts where the runner requires index.ts, loaded lazily so its load is timed too.
         const Module = require("node:module") as { new (id: string): NodeJS.Module };

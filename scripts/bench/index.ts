@@ -18,7 +18,7 @@ import { benchInstall } from "./install";
 import { benchPolicies } from "./policy";
 import { ROOT, benchPrograms, pulumiTranspileOnly } from "./program";
 import { postgresBinDir } from "../../test/support/servers";
-import { STAGES as CATALOG } from "../../stages/catalog";
+import { STAGES as CATALOG } from "../../profiles/catalog";
 
 /** Every buildable stage, Docker and Kubernetes alike. */
 const STAGES: number[] = [...CATALOG.keys()];
@@ -93,7 +93,7 @@ ${machine().join("\n")}
 ## Program evaluation: each stage against the floor
 
 A fresh \`node -r ts-node/register\` process per run, under the mocks the tests use
-(tools/record.ts, the same runner for all). **eval** is from the runner's start to every resource
+(lab/record.ts, the same runner for all). **eval** is from the runner's start to every resource
 registered and every output resolved, including loading and compiling the program's modules;
 **process** adds Node, ts-node and TypeScript start-up, i.e. what \`pulumi up\` waits for before the
 engine gets its first resource. The floor is a one-resource program (scripts/bench/floor.ts).

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import type { PolicyPackConfig } from "@pulumi/policy";
 import { configPath } from "../../policy-pack/stage-config";
-import { runProgram } from "../../tools/record";
+import { runProgram } from "../../lab/record";
 import { evaluatePack } from "../../test/support/policy-harness";
 import { median } from "./program";
 

@@ -13,7 +13,7 @@ import { loadConfig } from "../../app/src/config";
 import { APP_ENV, CACHE, HEADERS, VAULT } from "../../app/src/contract";
 import { createLogger } from "../../app/src/log";
 import { VaultError, withVaultSecrets } from "../../app/src/vault";
-import { renderRedisConf } from "../../stages/render/redis";
+import { renderRedisConf } from "../../renderers/redis";
 import { type AppProcess, NEEDS_LAB, call, labEnv, startAppProcess } from "../support/app";
 import {
     type PostgresServer, type RedisServer, makeTempDir, skipUnless, startPostgresPrimary, startRedis,

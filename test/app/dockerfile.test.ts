@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { CONTAINER_PORTS } from "../../stages/names";
+import { CONTAINER_PORTS } from "../../program/names";
 import { REPO_ROOT } from "../support/app";
 
 interface Instruction {

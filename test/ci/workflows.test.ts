@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { STAGES } from "../../stages/catalog";
-import { SETTINGS } from "../../stages/config";
+import { STAGES } from "../../profiles/catalog";
+import { SETTINGS } from "../../program/config";
 
 /**
  * The workflows cannot run here (no GitHub, no Pulumi CLI, no registry): keep them parsed and in step

@@ -4,10 +4,10 @@
  */
 import * as assert from "node:assert/strict";
 import { LAB_POLICIES } from "../../policy-pack/policies";
-import { STAGES } from "../../stages/catalog";
-import { STAGE_NUMBERS, StageNumber } from "../../stages/profile";
-import { StageDiff, profileChanges, renderDiff, stageDiff } from "../../tools/diff";
-import { RecordedStage, recordStage } from "../../tools/stages";
+import { STAGES } from "../../profiles/catalog";
+import { STAGE_NUMBERS, StageNumber } from "../../profiles/profile";
+import { StageDiff, profileChanges, renderDiff, stageDiff } from "../../lab/diff";
+import { RecordedStage, recordStage } from "../../lab/stages";
 
 const CONTAINER = "docker:index/container:Container";
 const NETWORK = "docker:index/network:Network";

@@ -6,11 +6,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LAB_POLICIES } from "../../policy-pack/policies";
-import { STAGES } from "../../stages/catalog";
-import { checksFor, CHECKS } from "../../stages/verify";
+import { STAGES } from "../../profiles/catalog";
+import { checksFor, CHECKS } from "../../profiles/verify";
 import { DOCS_DIR, documentedStages, mergePage, pageName, renderDocs } from "../../tools/docs";
 import { renderMermaid } from "../../tools/mermaid";
-import { recordStage } from "../../tools/stages";
+import { recordStage } from "../../lab/stages";
 import { REPO_ROOT } from "../../lab/plan";
 
 const SECTIONS = [

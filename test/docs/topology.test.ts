@@ -4,13 +4,13 @@
  * and the Mermaid text that carries them.
  */
 import * as assert from "node:assert/strict";
-import { STAGES } from "../../stages/catalog";
-import { parseLabConfig, publishedPorts } from "../../stages/config";
-import { KUBE_NAMESPACES, SERVICES } from "../../stages/names";
-import type { StageNumber } from "../../stages/profile";
+import { STAGES } from "../../profiles/catalog";
+import { parseLabConfig, publishedPorts } from "../../program/config";
+import { KUBE_NAMESPACES, SERVICES } from "../../program/names";
+import type { StageNumber } from "../../profiles/profile";
 import { HOST_NODE, mermaidId, renderMermaid } from "../../tools/mermaid";
-import { RecordedStage, recordStage } from "../../tools/stages";
-import { Topology, nginxUpstreamHosts, prometheusTargets } from "../../tools/topology";
+import { RecordedStage, recordStage } from "../../lab/stages";
+import { Topology, nginxUpstreamHosts, prometheusTargets } from "../../lab/topology";
 
 const flowsTo = (t: Topology, to: string, what: string) => t.flows.filter((f) => f.to === to && f.what === what).map((f) => f.from).sort();
 const node = (t: Topology, pred: (n: Topology["nodes"][number]) => boolean) => t.nodes.filter(pred);

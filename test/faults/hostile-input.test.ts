@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as tls from "node:tls";
-import { APP_DB_USER } from "../../stages/render/postgres";
-import { EDGE_RATE_LIMIT } from "../../stages/shared";
-import { DATABASE } from "../../stages/names";
+import { APP_DB_USER } from "../../renderers/postgres";
+import { EDGE_RATE_LIMIT } from "../../builders/shared";
+import { DATABASE } from "../../program/names";
 import { DATA_PLANE_NEEDS, type DataPlane, type PlaneReply, type RequestInit, boundedLoad, figures, startDataPlane } from "../support/dataplane";
 import { skipUnless } from "../support/servers";
 

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { DATABASE } from "../../stages/names";
+import { DATABASE } from "../../program/names";
 import { DATA_PLANE_NEEDS, type DataPlane, boundedLoad, figures, startDataPlane } from "../support/dataplane";
 import { skipUnless, waitFor } from "../support/servers";
 

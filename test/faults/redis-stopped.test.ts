@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { HEADERS } from "../../stages/names";
+import { HEADERS } from "../../program/names";
 import { DATA_PLANE_NEEDS, type DataPlane, boundedLoad, figures, startDataPlane } from "../support/dataplane";
 import { skipUnless, waitFor } from "../support/servers";
 import { type SeededItem, seedItems } from "./seed";

@@ -3,8 +3,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { SETTINGS } from "../../stages/config";
-import { KUBERNETES } from "../../stages/names";
+import { SETTINGS } from "../../program/config";
+import { KUBERNETES } from "../../program/names";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");

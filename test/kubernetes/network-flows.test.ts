@@ -1,6 +1,6 @@
 import { ProgramRun, RecordedResource, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
-import { KUBERNETES, LABELS } from "../../stages/names";
+import { KUBERNETES, LABELS } from "../../program/names";
 import { KUBE_TYPES, containersOf, kind, podTemplate, workloads } from "../support/kube";
 
 /**

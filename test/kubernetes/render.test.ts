@@ -4,10 +4,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { CHAOS_ENV, renderChaosScript } from "../../stages/render/chaos";
-import { renderNginxConf } from "../../stages/render/nginx";
-import { renderPrometheusConfig } from "../../stages/render/prometheus";
-import { HEADERS } from "../../stages/names";
+import { CHAOS_ENV, renderChaosScript } from "../../renderers/chaos";
+import { renderNginxConf } from "../../renderers/nginx";
+import { renderPrometheusConfig } from "../../renderers/prometheus";
+import { HEADERS } from "../../program/names";
 import { type HttpUpstream, NEEDS, type NginxServer, freePort, skipUnless, startHttpUpstream, startNginx, waitFor } from "../support/servers";
 
 /** What the shared renderers produce only for Kubernetes stages: backup upstreams, stub_status, Prometheus, chaos. */

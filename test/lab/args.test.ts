@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { PLANNED, STAGES } from "../../stages/catalog";
-import { STAGE_NUMBERS } from "../../stages/profile";
+import { PLANNED, STAGES } from "../../profiles/catalog";
+import { STAGE_NUMBERS } from "../../profiles/profile";
 import { USAGE, UsageError, parseArgs, parseStage } from "../../lab/args";
 
 const [first] = STAGES.keys();

@@ -5,11 +5,11 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { STAGES } from "../../stages/catalog";
-import { CHECKS, CheckId, STAGE_CHECKS, checksFor } from "../../stages/verify";
+import { STAGES } from "../../profiles/catalog";
+import { CHECKS, CheckId, STAGE_CHECKS, checksFor } from "../../profiles/verify";
 import { CHECK_FUNCTIONS, CheckOutcome, VerifyTarget, runCheck, runChecks } from "../../lab/checks";
 import { appContainerNames } from "../../lab/plan";
-import { parseLabConfig } from "../../stages/config";
+import { parseLabConfig } from "../../program/config";
 import { runProgram } from "../support/mocks";
 import { DATA_PLANE_NEEDS, DataPlane, startDataPlane } from "../support/dataplane";
 import { freePort, makeTempDir, skipUnless, startHttpUpstream } from "../support/servers";
@@ -53,7 +53,7 @@ function target(plane: DataPlane, extra: Partial<VerifyTarget> = {}): VerifyTarg
 
 const check = (id: CheckId, t: VerifyTarget): Promise<CheckOutcome> => runCheck(id, t);
 
-describe("lab verify: which checks each stage runs (stages/verify.ts)", () => {
+describe("lab verify: which checks each stage runs (profiles/verify.ts)", () => {
     it("defines checks for every buildable stage, each keeping the previous stage's on the same target", () => {
         let previous: { target?: string; ids: readonly CheckId[] } = { ids: [] };
         for (const [stage, profile] of STAGES) {

@@ -4,8 +4,8 @@
  */
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
-import { STAGES } from "../../stages/catalog";
-import type { StageNumber } from "../../stages/profile";
+import { STAGES } from "../../profiles/catalog";
+import type { StageNumber } from "../../profiles/profile";
 import { EXIT, LabDeps, LabError, runLab } from "../../lab/commands";
 import type { LabEngine, StackState } from "../../lab/engine";
 import { workspacePlan } from "../../lab/plan";

@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { STAGES } from "../../stages/catalog";
-import { parseLabConfig } from "../../stages/config";
+import { STAGES } from "../../profiles/catalog";
+import { parseLabConfig } from "../../program/config";
 import {
     LAB_PASSPHRASE, REPO_ROOT, appContainerNames, appEnvSources, listRunningCommand, parseEnvOutput, commandLine, decideUp, inspectEnvCommand, policyPlan, requirementsOf,
     stackFile, stackName, stageOfStack, verifyTarget, workspacePlan,

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { KUBERNETES } from "../../stages/names";
+import { KUBERNETES } from "../../program/names";
 import { MISSING, Runner, probesWith, runCommand } from "../../lab/probes";
 
 /** A runner that answers from a table: command -> result; absent -> not installed. */

@@ -4,7 +4,7 @@ import { dataPortsNotPublished } from "../../policy-pack/policies/data-ports-not
 import { dockerPortsLocalhost } from "../../policy-pack/policies/docker-ports-localhost";
 import { dockerUserNetwork } from "../../policy-pack/policies/docker-user-network";
 import { tlsAtEdge } from "../../policy-pack/policies/tls-at-edge";
-import { LABELS, PROJECT } from "../../stages/names";
+import { LABELS, PROJECT } from "../../program/names";
 import { runPolicy } from "../support/policy-harness";
 import { TYPES } from "../support/topology";
 import { TLS_NGINX_CONF, happy, happyStack, stackWith, stackWithout, withInputs } from "./fixtures";

@@ -4,8 +4,8 @@
  * no-new-privileges, limits, health checks, bounded restarts, loopback-only ports, secrets as
  * files). Each test takes a fresh copy and changes one field, so reading it tells the rule.
  */
-import { CONTAINER_PORTS, LABELS, PROJECT, SERVICES } from "../../stages/names";
-import { REPLICA_ENV } from "../../stages/render/postgres";
+import { CONTAINER_PORTS, LABELS, PROJECT, SERVICES } from "../../program/names";
+import { REPLICA_ENV } from "../../renderers/postgres";
 import type { RecordedResource } from "../support/mocks";
 import { TYPES } from "../support/topology";
 

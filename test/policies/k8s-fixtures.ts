@@ -6,7 +6,7 @@
  * chaos CronJob with the one Role it needs. Each test takes a fresh copy and changes one field
  * (`withField`), so reading it tells the rule.
  */
-import { LABELS, PROJECT } from "../../stages/names";
+import { LABELS, PROJECT } from "../../program/names";
 import type { RecordedResource } from "../support/mocks";
 
 export const NS = "lab-app";

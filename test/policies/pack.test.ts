@@ -6,7 +6,7 @@ import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { LAB_POLICIES, policies } from "../../policy-pack/policies";
 import { configPath, renderStageConfig, stageConfig } from "../../policy-pack/stage-config";
-import { STAGE_NUMBERS } from "../../stages/profile";
+import { STAGE_NUMBERS } from "../../profiles/profile";
 import { evaluatePack } from "../support/policy-harness";
 import { happyStack } from "./fixtures";
 import { happyKubernetes, NS } from "./k8s-fixtures";

@@ -4,7 +4,7 @@ import { defaultDenyNetworkPolicy } from "../../policy-pack/policies/default-den
 import { noSinglePointOfFailure } from "../../policy-pack/policies/no-single-point-of-failure";
 import { ownershipLabels } from "../../policy-pack/policies/ownership-labels";
 import { referencesResolve } from "../../policy-pack/policies/references-resolve";
-import { LABELS, PROJECT, TIER_LABELS } from "../../stages/names";
+import { LABELS, PROJECT, TIER_LABELS } from "../../program/names";
 import { runPolicy } from "../support/policy-harness";
 import { TYPES } from "../support/topology";
 import { happy, happyStack, stackWith, stackWithout, withInputs } from "./fixtures";

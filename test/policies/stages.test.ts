@@ -3,10 +3,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import { PolicyPackConfig } from "@pulumi/policy";
 import { configPath } from "../../policy-pack/stage-config";
-import { STAGES } from "../../stages/catalog";
-import { StageNumber } from "../../stages/profile";
+import { STAGES } from "../../profiles/catalog";
+import { StageNumber } from "../../profiles/profile";
 import { PackResult, evaluatePack } from "../support/policy-harness";
-import { SERVICES } from "../../stages/names";
+import { SERVICES } from "../../program/names";
 import { appInstances, container } from "../support/topology";
 
 /** The checked-in file the CLI reads (`--policy-pack-config`); pack.test.ts keeps it current. */
@@ -98,7 +98,7 @@ describe("stage 4 through the policy pack", () => {
     let run: ProgramRun;
     before(async function () {
         if (!STAGES.has(4)) {
-            console.log("      (skipped: stage 4 is not buildable yet; these run once stages/catalog.ts lists it)");
+            console.log("      (skipped: stage 4 is not buildable yet; these run once profiles/catalog.ts lists it)");
             this.skip();
         }
         run = await runProgram({ stage: "4" });

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, LabConfigError, SETTINGS } from "../../stages/config";
+import { CONFIG_NAMESPACE, LabConfigError, SETTINGS } from "../../program/config";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 

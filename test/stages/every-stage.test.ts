@@ -1,8 +1,8 @@
 import { ProgramRun, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
-import { STAGES } from "../../stages/catalog";
-import { parseImageRef } from "../../stages/config";
-import { LABELS, PROJECT, TIER_LABELS } from "../../stages/names";
+import { STAGES } from "../../profiles/catalog";
+import { parseImageRef } from "../../program/config";
+import { LABELS, PROJECT, TIER_LABELS } from "../../program/names";
 import { TYPES, containers, imageOf, labelsOf, ofType } from "../support/topology";
 import { containersOf, kubeObjects, podTemplate, workloads } from "../support/kube";
 

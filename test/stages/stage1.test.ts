@@ -1,8 +1,8 @@
 import { ProgramRun, isSecret, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
-import { SETTINGS } from "../../stages/config";
-import { APP_ENV, DATABASE } from "../../stages/names";
+import { SETTINGS } from "../../program/config";
+import { APP_ENV, DATABASE } from "../../program/names";
 import {
     TYPES, aliasesOf, appInstances, container, containers, envOf, imageOf, ofType, publishedPorts, secretEnvKeys,
 } from "../support/topology";

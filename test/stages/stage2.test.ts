@@ -1,7 +1,7 @@
 import { ProgramRun, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
-import { APP_ENV, DATABASE } from "../../stages/names";
-import { POSTGRES_PATHS, REPLICA_ENV, renderReplicaEntrypoint } from "../../stages/render/postgres";
+import { APP_ENV, DATABASE } from "../../program/names";
+import { POSTGRES_PATHS, REPLICA_ENV, renderReplicaEntrypoint } from "../../renderers/postgres";
 import {
     TYPES, aliasesOf, appInstances, container, containers, envOf, imageOf, ofType, publishedPorts, resource, secretEnvKeys,
 } from "../support/topology";

@@ -1,9 +1,9 @@
 import { ProgramRun, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
-import { SETTINGS } from "../../stages/config";
-import { APP_ENV } from "../../stages/names";
-import { NGINX_PATHS } from "../../stages/render/nginx";
-import { REDIS_PATHS } from "../../stages/render/redis";
+import { SETTINGS } from "../../program/config";
+import { APP_ENV } from "../../program/names";
+import { NGINX_PATHS } from "../../renderers/nginx";
+import { REDIS_PATHS } from "../../renderers/redis";
 import { appInstances, container, containers, envOf, imageOf, publishedPorts } from "../support/topology";
 
 describe("stage 3 (Scaling and isolation) on Docker", () => {

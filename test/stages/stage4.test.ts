@@ -1,9 +1,9 @@
 import { ProgramRun, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
-import { SETTINGS } from "../../stages/config";
-import { APP_ENV, DATA_ADDRESSES, LABELS, SUBNETS, VAULT } from "../../stages/names";
-import { APP_DB_USER, POSTGRES_SECRET_PATHS } from "../../stages/render/postgres-roles";
-import { REDIS_USERS } from "../../stages/render/redis";
+import { SETTINGS } from "../../program/config";
+import { APP_ENV, DATA_ADDRESSES, LABELS, SUBNETS, VAULT } from "../../program/names";
+import { APP_DB_USER, POSTGRES_SECRET_PATHS } from "../../renderers/postgres-roles";
+import { REDIS_USERS } from "../../renderers/redis";
 import {
     TYPES, appInstances, container, containers, envOf, imageOf, labelsOf, ofType, publishedPorts, resource, secretEnvKeys,
 } from "../support/topology";

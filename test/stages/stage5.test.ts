@@ -1,9 +1,9 @@
 import { ProgramRun, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
-import { SETTINGS } from "../../stages/config";
-import { APP_ENV, KUBERNETES, KUBE_NAMESPACES, LABELS, VAULT } from "../../stages/names";
-import { POSTGRES_SECRET_PATHS } from "../../stages/render/postgres-roles";
-import { REDIS_USERS } from "../../stages/render/redis";
+import { SETTINGS } from "../../program/config";
+import { APP_ENV, KUBERNETES, KUBE_NAMESPACES, LABELS, VAULT } from "../../program/names";
+import { POSTGRES_SECRET_PATHS } from "../../renderers/postgres-roles";
+import { REDIS_USERS } from "../../renderers/redis";
 import { KUBE_TYPES, containersOf, kind, kubeObjects, object, podTemplate, ref, workloads } from "../support/kube";
 import { TYPES, resource } from "../support/topology";
 

@@ -1,9 +1,9 @@
 import { ProgramRun, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
 import * as yaml from "js-yaml";
-import { SETTINGS } from "../../stages/config";
-import { KUBE_NAMESPACES, LABELS, METRICS_PORTS } from "../../stages/names";
-import { STAGES } from "../../stages/catalog";
+import { SETTINGS } from "../../program/config";
+import { KUBE_NAMESPACES, LABELS, METRICS_PORTS } from "../../program/names";
+import { STAGES } from "../../profiles/catalog";
 import { KUBE_TYPES, containersOf, kind, object, podTemplate, ref, workloads } from "../support/kube";
 
 const { edge, app, appRegion2, data, ops } = KUBE_NAMESPACES;

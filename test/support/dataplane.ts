@@ -6,13 +6,13 @@
  *   startDataPlane({ stage: 3 | 4, apps?: 2 | 3, cache?: boolean }) -> DataPlane
  *       stage 3: Postgres primary + streaming replica (rendered init and replica entrypoint), Redis
  *                (rendered, open), `apps` app instances (child processes of app/src/main.ts, env as
- *                stages/docker/app.ts sets it), Nginx (renderNginxConf, as stages/docker/nginx.ts).
+ *                builders/docker/app.ts sets it), Nginx (renderNginxConf, as builders/docker/nginx.ts).
  *       stage 4: the same made secure as rendered: Nginx with TLS (self-signed), the HTTP-to-HTTPS
  *                redirect, security headers and EDGE_RATE_LIMIT; Redis with its ACL users (the app
  *                logs in as REDIS_USERS.app); Postgres with the least-privilege init (owner, app DML
  *                only, replicator; the rendered pg_hba, app and replica from 127.0.0.1/32).
  *                Credentials reach the app through its environment, as in stage 3 (the Vault
- *                hand-over is covered by test/app/credentials.test.ts and test/render/vault.test.ts).
+ *                hand-over is covered by test/app/credentials.test.ts and test/renderers/vault.test.ts).
  *       apps: default 3 (devsecops:appReplicas' default). cache: default true; false leaves Redis
  *       out (stage 2's data path: replica reads, no cache) behind the same Nginx.
  *
@@ -35,10 +35,10 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import { APP_ENV } from "../../app/src/contract";
-import { EDGE_RATE_LIMIT } from "../../stages/shared";
-import { SERVICES } from "../../stages/names";
-import { renderNginxConf } from "../../stages/render/nginx";
-import { REDIS_HEALTH_USER, REDIS_USERS, redisAppUser, renderRedisConf } from "../../stages/render/redis";
+import { EDGE_RATE_LIMIT } from "../../builders/shared";
+import { SERVICES } from "../../program/names";
+import { renderNginxConf } from "../../renderers/nginx";
+import { REDIS_HEALTH_USER, REDIS_USERS, redisAppUser, renderRedisConf } from "../../renderers/redis";
 import { type AppProcess, NEEDS_LAB, labEnv, startAppProcess } from "./app";
 import {
     NEEDS, type NginxServer, type PostgresServer, type RedisServer, type Requirement, freePort, makeTempDir, startNginx,
@@ -127,7 +127,7 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
             })).then((r) => (closers.push(() => r.close()), r)),
         ]);
 
-        // The app's env as stages/docker/app.ts sets it; stage 4's least-privilege role and ACL user.
+        // The app's env as builders/docker/app.ts sets it; stage 4's least-privilege role and ACL user.
         const env = labEnv({ primary, replica, redis, close: async () => undefined }, {
             ...(primary.app ? { [APP_ENV.dbUser]: primary.app.user, [APP_ENV.dbPassword]: primary.app.password } : {}),
             ...(redis && redisPassword ? { [APP_ENV.redisUser]: REDIS_USERS.app, [APP_ENV.redisPassword]: redisPassword } : {}),

@@ -4,7 +4,7 @@
  * value is one a provider computes.
  */
 import type { PolicyResourceOptions } from "@pulumi/policy";
-import { CONFIG_NAMESPACE } from "../../stages/config";
+import { CONFIG_NAMESPACE } from "../../program/config";
 import type { RecordedResource } from "./mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

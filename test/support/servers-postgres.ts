@@ -6,11 +6,11 @@
 import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { Client, type ClientConfig, type QueryResult, type QueryResultRow } from "pg";
-import { DATABASE } from "../../stages/names";
+import { DATABASE } from "../../program/names";
 import {
     APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_IMAGE_ENV, PRIMARY_INIT_ENV, REPLICA_ENV, postgresArgs, postgresSettings,
     renderPrimaryInitScript, renderReplicaEntrypoint,
-} from "../../stages/render/postgres";
+} from "../../renderers/postgres";
 import {
     Proc, makeTempDir, postgresBinDir, postgresRunAs, freePort, removeTempDir, run, waitFor, writeOwnedFile,
 } from "./proc";

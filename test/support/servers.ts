@@ -1,6 +1,6 @@
 /**
  * Real servers for tests, on 127.0.0.1, each in a temp dir, each started from what the renderers
- * in stages/render/ produce. Stable API (the app's tests use it too):
+ * in renderers/ produce. Stable API (the app's tests use it too):
  *
  *   Skipping and binaries
  *     skipUnless(this, NEEDS.postgres | NEEDS.redis | NEEDS.nginx)   in a `before(function () {...})`:
@@ -34,8 +34,8 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
-import type { NginxPaths } from "../../stages/render/nginx";
-import { renderRedisConf } from "../../stages/render/redis";
+import type { NginxPaths } from "../../renderers/nginx";
+import { renderRedisConf } from "../../renderers/redis";
 import { Proc, freePort, makeTempDir, removeTempDir, requireBinary, tcpOpen, waitFor } from "./proc";
 
 export * from "./proc";

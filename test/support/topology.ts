@@ -1,5 +1,5 @@
 /** Questions tests ask of a recorded program: which containers, what env, which image, which ports. */
-import { LABELS } from "../../stages/names";
+import { LABELS } from "../../program/names";
 import { ProgramRun, RecordedResource } from "./mocks";
 
 export const TYPES = {

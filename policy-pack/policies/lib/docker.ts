@@ -2,8 +2,8 @@
 import * as docker from "@pulumi/docker";
 import { ReportViolation, ResourceValidation, ResourceValidationArgs, validateResourceOfType } from "@pulumi/policy";
 import { Unwrap } from "@pulumi/pulumi";
-import { parseImageRef } from "../../../stages/config";
-import { LABELS } from "../../../stages/names";
+import { parseImageRef } from "../../../program/config";
+import { LABELS } from "../../../program/names";
 import { known, knownItems, previewSafe } from "./known";
 
 export type ContainerProps = Unwrap<docker.ContainerArgs>;

@@ -1,0 +1,166 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { LabConfig } from "../../program/config";
+import { LABELS, PROJECT, Tier, TierLabel } from "../../program/names";
+import { StageProfile } from "../../profiles/profile";
+import type { LabNetworks } from "./network";
+
+/** The lab's ownership labels in the docker provider's shape. */
+export function labLabels(profile: StageProfile, tier: TierLabel): docker.types.input.ContainerLabel[] {
+    return [
+        { label: LABELS.project, value: PROJECT },
+        { label: LABELS.stage, value: String(profile.stage) },
+        { label: LABELS.tier, value: tier },
+    ];
+}
+
+/** Docker object names: short enough to type in `docker stop`, unique per stage. */
+export function dockerName(profile: StageProfile, service: string): string {
+    return `devsecops-s${profile.stage}-${service}`;
+}
+
+/** What every component of the Docker builder receives. */
+export interface DockerContext {
+    readonly lab: LabConfig;
+    readonly networks: LabNetworks;
+}
+
+/**
+ * Options shared by every container: a container has a fixed name and often a fixed host port, so
+ * its replacement must be deleted first or it collides with its predecessor ("port is already
+ * allocated", "name already in use").
+ */
+export function containerOptions(parent: pulumi.Resource, dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions {
+    return { parent, dependsOn, deleteBeforeReplace: true };
+}
+
+/** Health check and restart policy for stages that heal themselves; nothing before that. */
+export function selfHealing(
+    profile: StageProfile,
+    tests: string[],
+): Pick<docker.ContainerArgs, "healthcheck" | "restart" | "maxRetryCount"> {
+    if (!profile.selfHealing) return { restart: "no" };
+    return {
+        healthcheck: { tests, interval: "5s", timeout: "3s", retries: 5, startPeriod: "30s" },
+        // on-failure with a bound: a container that crashes in a loop stops and shows up as a failure.
+        restart: "on-failure",
+        maxRetryCount: 5,
+    };
+}
+
+/** Host port publishing, on the profile's bind address. */
+export function publish(profile: StageProfile, internal: number, external: number): docker.types.input.ContainerPort[] {
+    return [{ internal, external, ip: profile.publishAddress, protocol: "tcp" }];
+}
+
+/** `KEY=value` for the docker provider's envs; a secret value keeps the whole entry secret. */
+export function env(key: string, value: pulumi.Input<string | number>): pulumi.Output<string> {
+    return pulumi.interpolate`${key}=${value}`;
+}
+
+/** A pinned image pulled once per stage and kept locally (a workshop rebuilds stages often). */
+export function pullImage(name: string, ref: string, parent: pulumi.Resource): docker.RemoteImage {
+    return new docker.RemoteImage(name, { name: ref, keepLocally: true }, { parent });
+}
+
+/** What a hardened container needs besides the defaults: who it runs as, where it may write, how much. */
+export interface HardeningSpec {
+    /** uid:gid of a non-root user the image defines (IMAGE_USERS). */
+    readonly user: string;
+    /** Paths the server writes at run time; they become tmpfs on the read-only root filesystem. */
+    readonly writable: string[];
+    readonly memoryMb: number;
+    readonly cpus: string;
+}
+
+/**
+ * Stage 4's container hardening (CIS Docker 4.1, 5.4, 5.11-5.13, 5.26): non-root, read-only root
+ * filesystem with tmpfs where the server writes, every capability dropped (no server here needs
+ * one: all listen above 1024 and none changes user), no privilege escalation, memory and CPU caps.
+ * Before stage 4 nothing: the pack's advisories show what is missing.
+ */
+export function hardening(profile: StageProfile, spec: HardeningSpec): Partial<docker.ContainerArgs> {
+    if (!profile.hardening) return {};
+    return {
+        user: spec.user,
+        readOnly: true,
+        // mode=1777: whichever uid the server runs as can write, and nothing there can be executed.
+        tmpfs: Object.fromEntries(spec.writable.map((p) => [p, "rw,noexec,nosuid,nodev,size=64m,mode=1777"])),
+        capabilities: { drops: ["ALL"] },
+        securityOpts: ["no-new-privileges:true"],
+        memory: spec.memoryMb,
+        memorySwap: spec.memoryMb,
+        cpus: spec.cpus,
+        cpuShares: 512,
+    };
+}
+
+/** A file the builder hands to a container (config, script, or a secret kept as a Pulumi secret). */
+export interface LabFile {
+    readonly name: string;
+    readonly content: pulumi.Input<string>;
+    /** 0440 for secrets (root:the server's group), 0444 for config, 0555 for scripts. */
+    readonly mode: "0440" | "0444" | "0555";
+}
+
+/** The folders of files one container receives. */
+export interface FileSet {
+    /** The consumer's logical name: volumes and the seed container are named after it. */
+    readonly consumer: string;
+    readonly image: pulumi.Input<string>;
+    readonly tier: Tier;
+    /** uid:gid the server runs as; files are root-owned and readable by its group. */
+    readonly runAs: string;
+    readonly dirs: { readonly dir: string; readonly files: LabFile[] }[];
+}
+
+/** What a container needs to see its files: uploads (stages 1-3) or read-only volumes (stage 4). */
+export interface ContainerFiles {
+    readonly uploads: docker.types.input.ContainerUpload[];
+    readonly volumes: docker.types.input.ContainerVolume[];
+    /** Changes when any file does, so the container is replaced and reads the new files. */
+    readonly labels: docker.types.input.ContainerLabel[];
+    readonly dependsOn: pulumi.Resource[];
+}
+
+/**
+ * Hands files to a container. Before stage 4 they are uploaded into the container itself. A
+ * read-only root filesystem refuses uploads (the provider copies to "/", and Docker accepts that
+ * only on a writable rootfs), so stage 4 uploads them into volumes through a "seed" container
+ * that is created and never started (Docker's data-container pattern), and the server mounts the
+ * volumes read-only.
+ */
+export function containerFiles(parent: pulumi.Resource, profile: StageProfile, set: FileSet): ContainerFiles {
+    const gid = set.runAs.split(":")[1];
+    const uploadsFor = (dir: string, files: LabFile[]) =>
+        files.map((f) => ({ file: `${dir}/${f.name}`, content: f.content, permissions: f.mode, owner: "0", group: gid }));
+    const all = set.dirs.flatMap((d) => d.files);
+    const hash = pulumi.unsecret(pulumi.all(all.map((f) => f.content)).apply((contents) =>
+        createHash("sha256").update(all.map((f, i) => `${f.name}\0${f.mode}\0${contents[i]}`).join("\0")).digest("hex").slice(0, 16)));
+    const labels = [{ label: LABELS.files, value: hash }];
+    if (!profile.hardening) {
+        return { uploads: set.dirs.flatMap((d) => uploadsFor(d.dir, d.files)), volumes: [], labels, dependsOn: [] };
+    }
+    const mounts = set.dirs.map((d, i) => {
+        const id = `${set.consumer}-files-${i + 1}`;
+        const volume = new docker.Volume(id, { name: dockerName(profile, id), labels: labLabels(profile, set.tier) }, { parent });
+        return { dir: d.dir, files: d.files, volume };
+    });
+    const seed = new docker.Container(`${set.consumer}-files`, {
+        name: dockerName(profile, `${set.consumer}-files`),
+        image: set.image,
+        // Created, never started: it exists only so Docker accepts the uploads into the volumes.
+        start: false,
+        mustRun: false,
+        volumes: mounts.map((m) => ({ volumeName: m.volume.name, containerPath: m.dir })),
+        uploads: mounts.flatMap((m) => uploadsFor(m.dir, m.files)),
+        labels: [...labLabels(profile, set.tier), { label: LABELS.role, value: "files" }],
+    }, { parent, deleteBeforeReplace: true });
+    return {
+        uploads: [],
+        volumes: mounts.map((m) => ({ volumeName: m.volume.name, containerPath: m.dir, readOnly: true })),
+        labels,
+        dependsOn: [seed],
+    };
+}

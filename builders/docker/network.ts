@@ -1,0 +1,64 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { SHARED_TIER, SUBNETS, TIERS, Tier } from "../../program/names";
+import { StageProfile } from "../../profiles/profile";
+import { dockerName, labLabels } from "./common";
+
+/** How a container joins a tier's network: its DNS names there, and a fixed address if it needs one. */
+export interface Attachment {
+    readonly tier: Tier;
+    readonly aliases: string[];
+    readonly ipv4Address?: string;
+}
+
+/**
+ * The lab's networks. Stages 1-3: one flat network, every container reaches every other. Stage 4:
+ * one network per tier (the roadmap's "isolated network zones"); app and data are `internal`, so
+ * nothing there reaches the outside, and only Nginx, on the edge, can be published.
+ */
+export class LabNetworks extends pulumi.ComponentResource {
+    private readonly byTier: Record<Tier, docker.Network>;
+    readonly segmented: boolean;
+
+    constructor(name: string, profile: StageProfile, opts?: pulumi.ComponentResourceOptions) {
+        super("devsecops:docker:LabNetworks", name, {}, opts);
+        this.segmented = profile.segmentation;
+        if (!profile.segmentation) {
+            const flat = new docker.Network("lab-network", {
+                name: dockerName(profile, "network"),
+                labels: labLabels(profile, SHARED_TIER),
+            }, { parent: this });
+            this.byTier = { edge: flat, app: flat, data: flat };
+        } else {
+            const networks = TIERS.map((tier) => new docker.Network(`${tier}-network`, {
+                name: dockerName(profile, `${tier}-network`),
+                // The edge must reach the host to publish a port; app and data never leave the machine.
+                internal: tier !== "edge",
+                ipamConfigs: [{ subnet: SUBNETS[tier] }],
+                labels: labLabels(profile, tier),
+            }, { parent: this }));
+            this.byTier = { edge: networks[0], app: networks[1], data: networks[2] };
+        }
+        this.registerOutputs({});
+    }
+
+    /**
+     * The networksAdvanced entries for a container. On the flat network all attachments fold into
+     * one entry (aliases merged, no fixed address: the flat network has no fixed subnet).
+     */
+    attach(attachments: Attachment[]): docker.types.input.ContainerNetworksAdvanced[] {
+        if (!this.segmented) {
+            const aliases = [...new Set(attachments.flatMap((a) => a.aliases))];
+            return [{ name: this.byTier.app.name, aliases }];
+        }
+        return attachments.map((a) => ({
+            name: this.byTier[a.tier].name,
+            aliases: a.aliases,
+            ...(a.ipv4Address ? { ipv4Address: a.ipv4Address } : {}),
+        }));
+    }
+
+    network(tier: Tier): docker.Network {
+        return this.byTier[tier];
+    }
+}

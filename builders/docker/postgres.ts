@@ -1,0 +1,163 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { CONTAINER_PORTS, DATABASE, DATA_ADDRESSES, IMAGE_USERS, SERVICES } from "../../program/names";
+import {
+    POSTGRES_IMAGE_ENV,
+    POSTGRES_PATHS,
+    PRIMARY_INIT_ENV,
+    REPLICA_ENV,
+    postgresArgs,
+    postgresSettings,
+    renderPrimaryInitScript,
+    renderReplicaEntrypoint,
+} from "../../renderers/postgres";
+import { APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_SECRET_PATHS } from "../../renderers/postgres-roles";
+import { Login, baseOf, dirOf, generatedSecret } from "../shared";
+import {
+    DockerContext, LabFile, containerFiles, containerOptions, dockerName, env, hardening, labLabels, publish, pullImage, selfHealing,
+} from "./common";
+
+const SECRETS_DIR = "/run/secrets";
+const INIT_DIR = dirOf(POSTGRES_PATHS.primaryInitScript);
+const ENTRYPOINT_DIR = dirOf(POSTGRES_PATHS.replicaEntrypoint);
+const ENTRYPOINT_FILE = baseOf(POSTGRES_PATHS.replicaEntrypoint);
+
+/**
+ * Postgres on Docker: a primary, and from stage 2 a streaming replica that clones itself from the
+ * primary on first start, so `pulumi up` alone yields a working replica. From stage 4 the app gets
+ * a role of its own that can only change rows, each role may log in only from where it belongs, and
+ * the passwords reach the containers as files, not environment variables.
+ */
+export class PostgresCluster extends pulumi.ComponentResource {
+    /** The owner role's password (stages 1-3: the app connects with it; psql from the host). */
+    readonly ownerPassword: pulumi.Output<string>;
+    /** What the app logs in as: the owner in stages 1-3, the DML-only app role from stage 4. */
+    readonly appLogin: Login;
+    readonly primary: docker.Container;
+    readonly replica?: docker.Container;
+    /** DNS names on the data network. */
+    readonly primaryHost = SERVICES.postgresPrimary;
+    readonly replicaHost?: string;
+
+    constructor(name: string, ctx: DockerContext, opts?: pulumi.ComponentResourceOptions) {
+        super("devsecops:docker:PostgresCluster", name, {}, opts);
+        const { lab, networks } = ctx;
+        const { profile } = lab;
+        const lp = profile.leastPrivilege;
+        const labels = labLabels(profile, "data");
+        const image = pullImage("postgres", lab.images.postgres, this);
+        const password = (id: string) => generatedSecret(id, this);
+        const healthcheck = selfHealing(profile, ["CMD-SHELL", `pg_isready -q -U ${DATABASE.ownerUser} -d ${DATABASE.name}`]);
+        const hardened = hardening(profile, {
+            user: IMAGE_USERS.postgres,
+            writable: ["/var/run/postgresql", "/tmp"],
+            memoryMb: 512,
+            cpus: "1.0",
+        });
+
+        this.ownerPassword = password("postgres-owner-password");
+        // The replica logs in with a role of its own that can only stream WAL.
+        const replicationPassword = profile.database.replica ? password("postgres-replication-password") : undefined;
+        this.appLogin = lp
+            ? { user: APP_DB_USER, password: password("postgres-app-password") }
+            : { user: DATABASE.ownerUser, password: this.ownerPassword };
+
+        // Stage 4: passwords as files (the image's *_FILE convention); before, in plain env (the lesson).
+        const secretFiles: LabFile[] = [];
+        const secretEnv = (key: string, fileKey: string, path: string, value: pulumi.Output<string>) => {
+            if (!profile.hardening) return [env(key, value)];
+            secretFiles.push({ name: baseOf(path), content: value, mode: "0440" });
+            return [env(fileKey, path)];
+        };
+        const primaryEnv = [
+            env(POSTGRES_IMAGE_ENV.user, DATABASE.ownerUser),
+            env(POSTGRES_IMAGE_ENV.database, DATABASE.name),
+            ...secretEnv(POSTGRES_IMAGE_ENV.password, LEAST_PRIVILEGE_ENV.ownerPasswordFile, POSTGRES_SECRET_PATHS.ownerPassword, this.ownerPassword),
+            ...(replicationPassword
+                ? secretEnv(PRIMARY_INIT_ENV.replicationPassword, LEAST_PRIVILEGE_ENV.replicationPasswordFile, POSTGRES_SECRET_PATHS.replicationPassword, replicationPassword)
+                : []),
+            ...(lp ? secretEnv(LEAST_PRIVILEGE_ENV.appPassword, LEAST_PRIVILEGE_ENV.appPasswordFile, POSTGRES_SECRET_PATHS.appPassword, this.appLogin.password) : []),
+        ];
+        const initScript = renderPrimaryInitScript({
+            // samenet: any address on a network the primary sits on (stages 2-3's flat network);
+            // stage 4 names the replica's one address and the app instances' block.
+            replicationCidr: lp ? `${DATA_ADDRESSES.postgresReplica}/32` : "samenet",
+            replication: profile.database.replica,
+            ...(lp ? { leastPrivilege: { appUser: APP_DB_USER, appCidr: DATA_ADDRESSES.appInstancesCidr } } : {}),
+        });
+        const primaryFiles = containerFiles(this, profile, {
+            consumer: SERVICES.postgresPrimary,
+            image: image.imageId,
+            tier: "data",
+            runAs: IMAGE_USERS.postgres,
+            dirs: [
+                { dir: INIT_DIR, files: [{ name: baseOf(POSTGRES_PATHS.primaryInitScript), content: initScript, mode: "0555" }] },
+                ...(secretFiles.length ? [{ dir: SECRETS_DIR, files: secretFiles }] : []),
+            ],
+        });
+
+        const primaryData = new docker.Volume("postgres-primary-data", {
+            name: dockerName(profile, "postgres-primary-data"),
+            labels,
+        }, { parent: this });
+        this.primary = new docker.Container(SERVICES.postgresPrimary, {
+            name: dockerName(profile, SERVICES.postgresPrimary),
+            image: image.imageId,
+            envs: primaryEnv,
+            command: ["postgres", ...postgresArgs(postgresSettings("primary"))],
+            uploads: primaryFiles.uploads,
+            volumes: [{ volumeName: primaryData.name, containerPath: POSTGRES_PATHS.dataDir }, ...primaryFiles.volumes],
+            networksAdvanced: networks.attach([{ tier: "data", aliases: [SERVICES.postgresPrimary], ipv4Address: DATA_ADDRESSES.postgresPrimary }]),
+            ports: profile.database.publish ? publish(profile, CONTAINER_PORTS.postgres, lab.ports.db) : [],
+            labels: [...labels, ...primaryFiles.labels],
+            ...healthcheck,
+            ...hardened,
+        }, containerOptions(this, primaryFiles.dependsOn));
+
+        if (replicationPassword) {
+            const replicaFiles = containerFiles(this, profile, {
+                consumer: SERVICES.postgresReplica,
+                image: image.imageId,
+                tier: "data",
+                runAs: IMAGE_USERS.postgres,
+                dirs: [
+                    { dir: ENTRYPOINT_DIR, files: [{ name: ENTRYPOINT_FILE, content: renderReplicaEntrypoint({ passwordFile: profile.hardening }), mode: "0555" }] },
+                    ...(profile.hardening
+                        ? [{ dir: SECRETS_DIR, files: [{ name: baseOf(POSTGRES_SECRET_PATHS.replicationPassword), content: replicationPassword, mode: "0440" as const }] }]
+                        : []),
+                ],
+            });
+            const replicaData = new docker.Volume("postgres-replica-data", {
+                name: dockerName(profile, "postgres-replica-data"),
+                labels,
+            }, { parent: this });
+            this.replicaHost = SERVICES.postgresReplica;
+            this.replica = new docker.Container(SERVICES.postgresReplica, {
+                name: dockerName(profile, SERVICES.postgresReplica),
+                image: image.imageId,
+                // The image's data volume belongs to postgres: clone as that user, no root needed.
+                user: "postgres",
+                entrypoints: ["/bin/sh", POSTGRES_PATHS.replicaEntrypoint],
+                command: ["docker-entrypoint.sh", "postgres", ...postgresArgs(postgresSettings("replica"))],
+                envs: [
+                    env(POSTGRES_IMAGE_ENV.dataDir, POSTGRES_PATHS.dataDir),
+                    env(REPLICA_ENV.primaryHost, SERVICES.postgresPrimary),
+                    env(REPLICA_ENV.primaryPort, CONTAINER_PORTS.postgres),
+                    env(REPLICA_ENV.replicationUser, DATABASE.replicationUser),
+                    env(REPLICA_ENV.replicationSlot, DATABASE.replicationSlot),
+                    ...(profile.hardening
+                        ? [env(LEAST_PRIVILEGE_ENV.replicationPasswordFile, POSTGRES_SECRET_PATHS.replicationPassword)]
+                        : [env(REPLICA_ENV.replicationPassword, replicationPassword)]),
+                ],
+                uploads: replicaFiles.uploads,
+                volumes: [{ volumeName: replicaData.name, containerPath: POSTGRES_PATHS.dataDir }, ...replicaFiles.volumes],
+                networksAdvanced: networks.attach([{ tier: "data", aliases: [SERVICES.postgresReplica], ipv4Address: DATA_ADDRESSES.postgresReplica }]),
+                ports: profile.database.publish ? publish(profile, CONTAINER_PORTS.postgres, lab.ports.dbReplica) : [],
+                labels: [...labels, ...replicaFiles.labels],
+                ...healthcheck,
+                ...hardened,
+            }, containerOptions(this, [this.primary, ...replicaFiles.dependsOn]));
+        }
+        this.registerOutputs({ ownerPassword: this.ownerPassword });
+    }
+}

@@ -1,0 +1,203 @@
+/**
+ * The program under Pulumi's mocks: installs the mocks (each setMocks call replaces the last, so
+ * this is the one place that does) and records every resource a program registers: its inputs,
+ * which of them are secret, its dependencies and options. Import this module before any program
+ * module, then call `runProgram(config)` for each stage.
+ *
+ * The tests use it (test/support/mocks.ts re-exports it), and so do the lab CLI's `diff` and the
+ * docs generator, which need the program's topology at run time. Never imported by index.ts: a real
+ * `pulumi up` runs without mocks.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE, SETTINGS } from "../program/config";
+
+/** The marker the SDK serializes a secret value into (sdk/nodejs/runtime/rpc). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export interface RecordedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    /** Inputs as the provider would receive them, secrets unwrapped. */
+    readonly inputs: Record<string, any>;
+    /** Dotted paths of inputs that are Pulumi secrets ("envs.2", "result"). */
+    readonly secretPaths: string[];
+    /** Logical names of the resources this one depends on (explicit dependsOn and input dependencies). */
+    readonly dependsOn: string[];
+    readonly parent: string;
+    readonly deleteBeforeReplace: boolean;
+    /** Outputs the mock gave back (e.g. a RandomPassword's secret result). */
+    readonly state: Record<string, any>;
+}
+
+let recorded: RecordedResource[] = [];
+let pending = 0;
+let started = 0;
+
+const nameOf = (urn: string) => urn.split("::").pop() ?? urn;
+
+function secretPaths(value: unknown, at = ""): string[] {
+    if (Array.isArray(value)) return value.flatMap((item, i) => secretPaths(item, at ? `${at}.${i}` : String(i)));
+    if (value && typeof value === "object") {
+        const record = value as Record<string, unknown>;
+        if (record[SECRET_SIG] !== undefined) return [at];
+        return Object.entries(record).flatMap(([k, v]) => secretPaths(v, at ? `${at}.${k}` : k));
+    }
+    return [];
+}
+
+/** Outputs the providers' SDKs list in additionalSecretOutputs, which the engine makes secret. */
+const SECRET_OUTPUTS: Record<string, string> = {
+    "random:index/randomPassword:RandomPassword": "result",
+    "tls:index/privateKey:PrivateKey": "privateKeyPem",
+};
+
+/** The outputs a provider would return, as plain values. */
+function mockState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+    switch (type) {
+        case "random:index/randomPassword:RandomPassword":
+            return { ...inputs, result: `mock-password-${name}` };
+        case "docker:index/remoteImage:RemoteImage":
+            return { ...inputs, imageId: `sha256:mock-${inputs.name}`, repoDigest: `${inputs.name}@sha256:mock` };
+        case "tls:index/privateKey:PrivateKey":
+            return { ...inputs, privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-${name}\n-----END PRIVATE KEY-----\n` };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+            return { ...inputs, certPem: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----\n` };
+        case "docker:index/image:Image":
+            return { ...inputs, repoDigest: `${inputs.imageName}@sha256:mock` };
+        default:
+            return { ...inputs };
+    }
+}
+
+pulumi.runtime.setMocks(
+    {
+        newResource(args) {
+            const state = mockState(args.type, args.name, args.inputs);
+            const entry = recorded.find((r) => r.type === args.type && r.name === args.name && !Object.keys(r.state).length);
+            if (entry) Object.assign(entry.state, state);
+            // The engine honours the SDKs' additionalSecretOutputs (RandomPassword.result, ...); the
+            // mock monitor does not, so mark those outputs secret here as the engine would.
+            const secretOutput = SECRET_OUTPUTS[args.type];
+            const engineState = secretOutput ? { ...state, [secretOutput]: pulumi.secret(state[secretOutput]) } : state;
+            return { id: `${args.name}-id`, state: engineState };
+        },
+        call(args) {
+            return args.inputs;
+        },
+    },
+    CONFIG_NAMESPACE,
+    "test",
+    false,
+);
+
+// The mock's newResource sees neither options nor secretness: record them from the request itself.
+const monitor: any = pulumi.runtime.getMonitor();
+const registerResource = monitor.registerResource.bind(monitor);
+monitor.registerResource = (req: any, callback: (err: unknown, res: unknown) => void) => {
+    const raw = req.getObject()?.toJavaScript() ?? {};
+    const parent: string = req.getParent();
+    recorded.push({
+        type: req.getType(),
+        name: req.getName(),
+        urn: `${parent ? nameOf(parent) + "$" : ""}${req.getType()}::${req.getName()}`,
+        inputs: raw,
+        secretPaths: secretPaths(raw),
+        dependsOn: (req.getDependenciesList() as string[]).map(nameOf),
+        parent: parent ? nameOf(parent) : "",
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        state: {},
+    });
+    pending++;
+    started++;
+    return registerResource(req, (err: unknown, res: unknown) => {
+        pending--;
+        callback(err, res);
+    });
+};
+
+/** Unwraps the SDK's secret markers so assertions read plain values. */
+function unwrap(value: any): any {
+    if (Array.isArray(value)) return value.map(unwrap);
+    if (value && typeof value === "object") {
+        if (value[SECRET_SIG] !== undefined) return unwrap(value.value);
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+    }
+    return value;
+}
+
+/** Waits until no registration is in flight and none has started for a few turns of the event loop. */
+async function settle(): Promise<void> {
+    let quiet = 0;
+    let seen = -1;
+    while (quiet < 5) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (pending === 0 && started === seen) quiet++;
+        else quiet = 0;
+        seen = started;
+    }
+}
+
+/** Resolves every Output in a value (the program's stack outputs) to a plain value. */
+async function resolveDeep(value: any): Promise<any> {
+    if (pulumi.Output.isInstance(value)) {
+        return resolveDeep(await new Promise((resolve) => (value as pulumi.Output<unknown>).apply(resolve)));
+    }
+    if (Array.isArray(value)) return Promise.all(value.map(resolveDeep));
+    if (value && typeof value === "object") {
+        const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveDeep(v)]));
+        return Object.fromEntries(entries);
+    }
+    return value;
+}
+
+export interface ProgramRun {
+    readonly resources: RecordedResource[];
+    /** The stack outputs, resolved; `raw` keeps the Outputs to check secretness. */
+    readonly outputs: Record<string, any>;
+    readonly raw: Record<string, any>;
+}
+
+/** Config keys without the namespace; the program's own defaults fill the rest, as the CLI would. */
+export type LabConfigValues = Partial<Record<keyof typeof SETTINGS, string>> & Record<string, string>;
+
+export function setLabConfig(values: LabConfigValues): void {
+    const all: Record<string, string> = {};
+    for (const [key, setting] of Object.entries(SETTINGS)) {
+        if ("default" in setting) all[`${CONFIG_NAMESPACE}:${key}`] = String(setting.default);
+    }
+    for (const [key, value] of Object.entries(values)) all[`${CONFIG_NAMESPACE}:${key}`] = value;
+    pulumi.runtime.setAllConfig(all);
+}
+
+/** Runs index.ts's program with this config and records what it registers. Throws what it throws. */
+export async function runProgram(values: LabConfigValues): Promise<ProgramRun> {
+    setLabConfig(values);
+    recorded = [];
+    const program: () => Record<string, any> = require("../index");
+    let raw: Record<string, any>;
+    try {
+        raw = program();
+    } finally {
+        await settle();
+    }
+    const outputs = await resolveDeep(raw);
+    await settle();
+    const resources = recorded.map((r) => ({ ...r, inputs: unwrap(r.inputs), state: unwrap(r.state) }));
+    return { resources, outputs, raw };
+}
+
+/** Runs the program expecting it to fail; returns the error and whatever was registered. */
+export async function runProgramExpectingError(values: LabConfigValues): Promise<{ error: Error; resources: RecordedResource[] }> {
+    try {
+        await runProgram(values);
+    } catch (error) {
+        return { error: error as Error, resources: [...recorded] };
+    }
+    throw new Error(`the program accepted ${JSON.stringify(values)}`);
+}
+
+/** Whether an Output is a Pulumi secret. */
+export function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
+    return (output as any).isSecret as Promise<boolean>;
+}
