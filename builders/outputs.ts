@@ -15,6 +15,8 @@ export interface StageOutputs {
     readonly databasePassword: pulumi.Output<string>;
     /** From stage 4: the edge's self-signed certificate (public), for curl --cacert or a browser. */
     readonly edgeCertificate?: pulumi.Output<string>;
+    /** Stage 6: the service level objective the stage states (docs/golden-signals.md reads it off the metrics). */
+    readonly slo?: NonNullable<StageProfile["kubernetes"]>["slo"];
 }
 
 /**
@@ -37,6 +39,7 @@ export function stageOutputs(profile: StageProfile, built: {
         lessons: profile.story.lessons,
         databasePassword: pulumi.secret(built.databasePassword),
         ...(built.edgeCertificate ? { edgeCertificate: built.edgeCertificate } : {}),
+        ...(profile.kubernetes?.slo ? { slo: profile.kubernetes.slo } : {}),
     };
 }
 

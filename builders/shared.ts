@@ -1,7 +1,7 @@
 /**
- * What both builders (Docker, Kubernetes) create the same way: generated secrets, the edge's
- * certificate, and the logins one component hands to another. Target-specific code stays in
- * builders/docker/ and builders/kubernetes/.
+ * What both builders (Docker, Kubernetes) create or wire the same way: generated secrets, the
+ * edge's certificate and nginx.conf, the app's environment, and the logins one component hands to
+ * another. Target-specific code stays in builders/docker/ and builders/kubernetes/.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
@@ -9,6 +9,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
+import { APP_ENV, CONTAINER_PORTS, DATABASE, SECRET_FILES, VAULT } from "../program/names";
+import { NGINX_READ_ONLY_ROOT_PATHS, NGINX_TLS_PORT, NginxUpstream, renderNginxConf } from "../renderers/nginx";
+import { REDIS_HEALTH_USER, REDIS_USERS, redisAppUser, redisHealthCheckCommand, renderRedisConf } from "../renderers/redis";
 
 /** A login one component hands to another (the database's to the app, the cache's to Vault). */
 export interface Login {
@@ -16,12 +19,104 @@ export interface Login {
     readonly password: pulumi.Output<string>;
 }
 
-/** What Vault hands to the app from stage 4 on. */
+/** What Vault holds for the app: its database login, and its Redis login where Redis has ACL users. */
 export interface AppCredentials {
-    readonly dbUser: string;
-    readonly dbPassword: pulumi.Output<string>;
-    readonly redisUser: string;
-    readonly redisPassword: pulumi.Output<string>;
+    readonly db: Login;
+    readonly redis?: Login;
+}
+
+/** How the app gets its credentials: in its environment (stages 1-3), or from Vault (stage 4 on). */
+export type AppCredentialSource =
+    | { readonly from: "env"; readonly db: Login }
+    | { readonly from: "vault"; readonly address: string };
+
+/** Where the app finds the servers it uses. */
+export interface AppWiring {
+    readonly primaryHost: string;
+    readonly replicaHost?: string;
+    readonly cacheHost?: string;
+    readonly credentials: AppCredentialSource;
+}
+
+/**
+ * The app's environment, the same on both targets (the instance's own name is the builder's: a
+ * container name on Docker, the pod's name on Kubernetes). Stages 1-3 hand the password over in
+ * plain env (the pack's advisory, stage 4's lesson); from stage 4 an address and the path of a token
+ * file, and the passwords stay in Vault.
+ */
+export function appEnvironment(w: AppWiring): [string, pulumi.Input<string>][] {
+    const c = w.credentials;
+    return [
+        [APP_ENV.port, String(CONTAINER_PORTS.app)],
+        [APP_ENV.dbPrimaryHost, w.primaryHost],
+        [APP_ENV.dbPrimaryPort, String(CONTAINER_PORTS.postgres)],
+        ...(w.replicaHost ? [[APP_ENV.dbReplicaHost, w.replicaHost], [APP_ENV.dbReplicaPort, String(CONTAINER_PORTS.postgres)]] as [string, string][] : []),
+        [APP_ENV.dbName, DATABASE.name],
+        ...(w.cacheHost ? [[APP_ENV.redisHost, w.cacheHost], [APP_ENV.redisPort, String(CONTAINER_PORTS.redis)]] as [string, string][] : []),
+        ...(c.from === "env"
+            ? [[APP_ENV.dbUser, c.db.user], [APP_ENV.dbPassword, c.db.password]] as [string, pulumi.Input<string>][]
+            : [[VAULT.env.addr, c.address], [VAULT.env.tokenFile, SECRET_FILES.appVaultToken]] as [string, string][]),
+    ];
+}
+
+/**
+ * Redis's config and health check, the same on both targets. With ACL users the default user is
+ * off and the app's user may run only its commands on its keys; the rendered file then holds only
+ * a hash of the password, but it is derived from a secret, so it stays one.
+ */
+export function redisSetup(name: string, parent: pulumi.Resource, aclUsers: boolean): {
+    conf: pulumi.Input<string>; healthCheck: string[]; appLogin?: Login;
+} {
+    if (!aclUsers) {
+        return {
+            conf: renderRedisConf({ port: CONTAINER_PORTS.redis }),
+            healthCheck: ["redis-cli", "-p", String(CONTAINER_PORTS.redis), "ping"],
+        };
+    }
+    const appLogin = { user: REDIS_USERS.app, password: generatedSecret(`${name}-app-password`, parent) };
+    return {
+        conf: appLogin.password.apply((pw) => renderRedisConf({ port: CONTAINER_PORTS.redis, users: [redisAppUser(pw), REDIS_HEALTH_USER] })),
+        healthCheck: redisHealthCheckCommand(CONTAINER_PORTS.redis),
+        appLogin,
+    };
+}
+
+/** The edge's folder in the Nginx container: the rendered config next to the certificate and key. */
+export const EDGE_FILES = {
+    dir: "/etc/nginx/lab",
+    conf: "nginx.conf",
+    certificate: "tls.crt",
+    key: "tls.key",
+} as const;
+
+export interface EdgeConfArgs {
+    readonly upstreams: NginxUpstream[];
+    /** HTTPS on NGINX_TLS_PORT, plain HTTP redirecting to this host port; absent: plain HTTP only. */
+    readonly tls?: { readonly redirectPort: number };
+    readonly rateLimit: boolean;
+    /** A read-only root filesystem and a non-root master: no `user` switch, pid and temp files in /tmp. */
+    readonly readOnlyRoot: boolean;
+    /** Stage 6: stub_status on this loopback port, for the exporter sidecar. */
+    readonly statusPort?: number;
+}
+
+/** The edge's nginx.conf, the same on both targets (files under EDGE_FILES.dir). */
+export function edgeConf(a: EdgeConfArgs): string {
+    return renderNginxConf({
+        listenPort: CONTAINER_PORTS.nginx,
+        upstreams: a.upstreams,
+        ...(a.readOnlyRoot ? { user: null, paths: NGINX_READ_ONLY_ROOT_PATHS } : {}),
+        ...(a.tls ? {
+            tls: {
+                certificatePath: `${EDGE_FILES.dir}/${EDGE_FILES.certificate}`,
+                keyPath: `${EDGE_FILES.dir}/${EDGE_FILES.key}`,
+                listenPort: NGINX_TLS_PORT,
+                redirectPort: a.tls.redirectPort,
+            },
+        } : {}),
+        ...(a.rateLimit ? { rateLimit: EDGE_RATE_LIMIT } : {}),
+        ...(a.statusPort !== undefined ? { statusPort: a.statusPort } : {}),
+    });
 }
 
 /**
@@ -37,9 +132,9 @@ export function generatedSecret(name: string, parent: pulumi.Resource, length = 
  * The edge's key and self-signed certificate for localhost (stage 4 on). A real deployment gets
  * its certificate from a CA; the lab generates one so TLS works offline on the first `pulumi up`.
  */
-export function edgeCertificate(parent: pulumi.Resource): { keyPem: pulumi.Output<string>; certPem: pulumi.Output<string> } {
-    const key = new tls.PrivateKey("edge-tls-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent });
-    const cert = new tls.SelfSignedCert("edge-tls-certificate", {
+export function edgeCertificate(name: string, parent: pulumi.Resource): { keyPem: pulumi.Output<string>; certPem: pulumi.Output<string> } {
+    const key = new tls.PrivateKey(`${name}-tls-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent });
+    const cert = new tls.SelfSignedCert(`${name}-tls-certificate`, {
         privateKeyPem: key.privateKeyPem,
         subject: { commonName: "localhost", organization: "devsecops-journey lab" },
         dnsNames: ["localhost"],

@@ -127,7 +127,7 @@ export function requirementsOf(profile: StageProfile): Requirement[] {
 
 /** The app containers of a running Docker stage, by the builder's own naming. */
 export function appContainerNames(lab: LabConfig): string[] {
-    return Array.from({ length: lab.appInstances }, (_, i) => dockerName(lab.profile, `${SERVICES.app}-${i + 1}`));
+    return Array.from({ length: lab.appInstances }, (_, i) => dockerName(lab.profile.stage, `${SERVICES.app}-${i + 1}`));
 }
 
 /** `docker inspect` of a container's environment: one JSON array of "KEY=value". */

@@ -10,9 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, SETTINGS } from "../program/config";
-
-/** The marker the SDK serializes a secret value into (sdk/nodejs/runtime/rpc). */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+import { SECRET_SIG, observeRegistrations } from "./sdk-monitor";
 
 export interface RecordedResource {
     readonly type: string;
@@ -92,29 +90,24 @@ pulumi.runtime.setMocks(
 );
 
 // The mock's newResource sees neither options nor secretness: record them from the request itself.
-const monitor: any = pulumi.runtime.getMonitor();
-const registerResource = monitor.registerResource.bind(monitor);
-monitor.registerResource = (req: any, callback: (err: unknown, res: unknown) => void) => {
-    const raw = req.getObject()?.toJavaScript() ?? {};
-    const parent: string = req.getParent();
+observeRegistrations((req) => {
+    const parent = req.parent;
     recorded.push({
-        type: req.getType(),
-        name: req.getName(),
-        urn: `${parent ? nameOf(parent) + "$" : ""}${req.getType()}::${req.getName()}`,
-        inputs: raw,
-        secretPaths: secretPaths(raw),
-        dependsOn: (req.getDependenciesList() as string[]).map(nameOf),
+        type: req.type,
+        name: req.name,
+        urn: `${parent ? nameOf(parent) + "$" : ""}${req.type}::${req.name}`,
+        inputs: req.inputs,
+        secretPaths: secretPaths(req.inputs),
+        dependsOn: req.dependencies.map(nameOf),
         parent: parent ? nameOf(parent) : "",
-        deleteBeforeReplace: req.getDeletebeforereplace(),
+        deleteBeforeReplace: req.deleteBeforeReplace,
         state: {},
     });
     pending++;
     started++;
-    return registerResource(req, (err: unknown, res: unknown) => {
-        pending--;
-        callback(err, res);
-    });
-};
+}, () => {
+    pending--;
+});
 
 /** Unwraps the SDK's secret markers so assertions read plain values. */
 function unwrap(value: any): any {
@@ -173,18 +166,52 @@ export function setLabConfig(values: LabConfigValues): void {
 /** Runs index.ts's program with this config and records what it registers. Throws what it throws. */
 export async function runProgram(values: LabConfigValues): Promise<ProgramRun> {
     setLabConfig(values);
+    return recordRun(() => (require("../index") as () => Record<string, any>)());
+}
+
+/**
+ * Runs any program function under the mocks and records what it registers: index.ts's program, or
+ * a builder with a profile of a test's making. Throws what the program throws.
+ *
+ * Speed: the SDK captures a stack trace for every promise it makes (runtime/debuggable.js, for its
+ * leak report), and ts-node's source-map support maps every frame of each: two thirds of a stage's
+ * time under mocks. During the run no frames are kept (Error.stackTraceLimit = 0); a bug the program
+ * throws then says how to get its stack back (LAB_RECORD_STACKS=1).
+ */
+export async function recordRun(program: () => Record<string, any>): Promise<ProgramRun> {
     recorded = [];
-    const program: () => Record<string, any> = require("../index");
+    const keepStacks = process.env.LAB_RECORD_STACKS === "1";
+    const limit = Error.stackTraceLimit;
+    if (!keepStacks) Error.stackTraceLimit = 0;
     let raw: Record<string, any>;
     try {
-        raw = program();
-    } finally {
+        try {
+            raw = program();
+        } finally {
+            await settle();
+        }
+        const outputs = await resolveDeep(raw);
         await settle();
+        const resources = recorded.map((r) => ({ ...r, inputs: unwrap(r.inputs), state: unwrap(r.state) }));
+        return { resources, outputs, raw };
+    } catch (error) {
+        if (!keepStacks && error instanceof Error && !(error instanceof pulumi.RunError)) {
+            error.message += " (no stack under the recorder: run again with LAB_RECORD_STACKS=1 for it)";
+        }
+        throw error;
+    } finally {
+        Error.stackTraceLimit = limit;
     }
-    const outputs = await resolveDeep(raw);
-    await settle();
-    const resources = recorded.map((r) => ({ ...r, inputs: unwrap(r.inputs), state: unwrap(r.state) }));
-    return { resources, outputs, raw };
+}
+
+/** Runs a program function expecting it to fail; returns the error and whatever was registered. */
+export async function recordRunExpectingError(program: () => Record<string, any>): Promise<{ error: Error; resources: RecordedResource[] }> {
+    try {
+        await recordRun(program);
+    } catch (error) {
+        return { error: error as Error, resources: [...recorded] };
+    }
+    throw new Error("the program ran without an error");
 }
 
 /** Runs the program expecting it to fail; returns the error and whatever was registered. */

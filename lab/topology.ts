@@ -132,6 +132,9 @@ function dockerTopology(resources: readonly RecordedResource[]): Topology {
     const networks = resources.filter((r) => r.type === RESOURCE_TYPES.network);
     const containers = resources.filter((r) => r.type === RESOURCE_TYPES.container);
     const byNetworkName = new Map(networks.map((n) => [n.inputs.name as string, n]));
+    // A container is drawn as its service (its Docker name without the stage's prefix), whatever its
+    // component calls it: that is the name a learner types and the one the other containers resolve.
+    const idOf = (c: RecordedResource): string => String(c.inputs.name ?? c.name).replace(/^devsecops-s\d+-/, "");
     const groups: TopologyGroup[] = networks.map((n) => ({
         id: n.name,
         name: n.inputs.name,
@@ -161,21 +164,21 @@ function dockerTopology(resources: readonly RecordedResource[]): Topology {
             .filter((n): n is RecordedResource => n !== undefined);
         // Drawn in the network of its own tier (stage 4), else the first it joins.
         const home = (attached.find((n) => labelsOf(n)[LABELS.tier] === labels[LABELS.tier]) ?? attached[0])?.name;
-        return { id: c.name, name: c.inputs.name ?? c.name, role: roleOf(c.name, labels), group: home, alsoOn: attached.map((n) => n.name).filter((a) => a !== home) };
+        return { id: idOf(c), name: c.inputs.name ?? c.name, role: roleOf(idOf(c), labels), group: home, alsoOn: attached.map((n) => n.name).filter((a) => a !== home) };
     });
 
     // A name resolves to the containers that answer it on a network: their aliases and host name.
     const answers = new Map<string, string[]>();
     for (const c of servers) {
-        const names = new Set<string>([c.name, ...((c.inputs.networksAdvanced ?? []) as { aliases?: string[] }[]).flatMap((a) => a.aliases ?? [])]);
+        const names = new Set<string>([idOf(c), ...((c.inputs.networksAdvanced ?? []) as { aliases?: string[] }[]).flatMap((a) => a.aliases ?? [])]);
         if (c.inputs.hostname) names.add(c.inputs.hostname);
-        for (const n of names) answers.set(n, [...(answers.get(n) ?? []), c.name]);
+        for (const n of names) answers.set(n, [...(answers.get(n) ?? []), idOf(c)]);
     }
 
     const published: PublishedPort[] = servers.flatMap((c) =>
         ((c.inputs.ports ?? []) as { ip?: string; external?: number; internal: number }[])
             .filter((p) => p.external !== undefined)
-            .map((p) => ({ node: c.name, host: `${p.ip ?? "0.0.0.0"}:${p.external}`, port: p.internal })));
+            .map((p) => ({ node: idOf(c), host: `${p.ip ?? "0.0.0.0"}:${p.external}`, port: p.internal })));
 
     const flows: Flow[] = [];
     for (const c of servers) {
@@ -184,12 +187,12 @@ function dockerTopology(resources: readonly RecordedResource[]): Topology {
             const what = key === VAULT_BOOTSTRAP_ENV.addr && isJob ? BOOTSTRAP_FLOW : FLOW_BY_ENV[key];
             if (!what) continue;
             for (const token of hostTokens(value)) {
-                for (const to of answers.get(token) ?? []) pushFlow(flows, { from: c.name, to, what });
+                for (const to of answers.get(token) ?? []) pushFlow(flows, { from: idOf(c), to, what });
             }
         }
         for (const conf of filesOf(c)) {
             for (const host of nginxUpstreamHosts(conf)) {
-                for (const to of answers.get(host) ?? []) pushFlow(flows, { from: c.name, to, what: "proxies HTTP" });
+                for (const to of answers.get(host) ?? []) pushFlow(flows, { from: idOf(c), to, what: "proxies HTTP" });
             }
         }
     }

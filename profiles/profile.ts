@@ -6,7 +6,19 @@
 export const STAGE_NUMBERS = [1, 2, 3, 4, 5, 6] as const;
 export type StageNumber = (typeof STAGE_NUMBERS)[number];
 
-export type Target = "docker" | "kubernetes";
+/**
+ * The values each choice of a profile can take, as data: the types below are derived from them,
+ * and a test builds every one of them on every stage (test/stages/profile-fields.test.ts).
+ */
+export const PROFILE_CHOICES = {
+    target: ["docker", "kubernetes"],
+    loadBalancer: ["none", "dns-round-robin", "nginx"],
+    publishAddress: ["0.0.0.0", "127.0.0.1"],
+    secretsFrom: ["env", "vault"],
+    networkPolicy: ["default-deny", "none"],
+} as const;
+
+export type Target = (typeof PROFILE_CHOICES.target)[number];
 
 export interface StageProfile {
     readonly stage: StageNumber;
@@ -25,21 +37,25 @@ export interface StageProfile {
         readonly publish: boolean;
     };
     /** "dns-round-robin": clients share a network alias; "nginx": an L7 load balancer in front. */
-    readonly loadBalancer: "none" | "dns-round-robin" | "nginx";
+    readonly loadBalancer: (typeof PROFILE_CHOICES.loadBalancer)[number];
     /** Redis as a cache-aside layer in the app. */
     readonly cache: boolean;
-    /** Health checks and a restart policy on every container. */
+    /** Health checks and a restart policy on every container (on Kubernetes: probes; the cluster restarts). */
     readonly selfHealing: boolean;
     /** The host address published ports bind to: every interface, or loopback only. */
-    readonly publishAddress: "0.0.0.0" | "127.0.0.1";
+    readonly publishAddress: (typeof PROFILE_CHOICES.publishAddress)[number];
     /** HTTPS at the edge (self-signed), plain HTTP only redirects; security headers. */
     readonly tls: boolean;
     /** A per-client request rate limit at the edge (429 past it). */
     readonly rateLimit: boolean;
     /** Separate edge, app and data networks; app and data are internal (no way out, no way in). */
     readonly segmentation: boolean;
-    /** Where the app's credentials come from: its environment, or Vault with a least-privilege token. */
-    readonly secretsFrom: "env" | "vault";
+    /**
+     * Where credentials come from: "env", in the containers' environment (the lesson of stages 1-3);
+     * "vault", the app reads its own from Vault with a least-privilege token, and the servers
+     * (Postgres, the replica) read theirs from files: no secret in any environment.
+     */
+    readonly secretsFrom: (typeof PROFILE_CHOICES.secretsFrom)[number];
     /** Postgres roles split (owner, app DML only, replicator) with pg_hba per network; Redis ACL users. */
     readonly leastPrivilege: boolean;
     /** Non-root, read-only root filesystem, no capabilities, no new privileges, memory and CPU limits. */
@@ -49,20 +65,30 @@ export interface StageProfile {
     readonly story: StageStory;
 }
 
+/** The levels of the Pod Security Standards, loosest first (kubernetes.io/docs/concepts/security/pod-security-standards). */
+export const POD_SECURITY_LEVELS = ["privileged", "baseline", "restricted"] as const;
+export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
+
 /**
- * Kubernetes as data (stages 5-6). The fields above keep their meaning: `hardening` becomes the
- * restricted securityContext, `segmentation` namespaces per tier, `tls` and `rateLimit` the same
- * Nginx config. These add what only a cluster has.
+ * Kubernetes as data (stages 5-6). The fields above keep their meaning on a cluster: `hardening`
+ * becomes the restricted securityContext and limits, `segmentation` namespaces per tier, `cache`,
+ * `tls`, `rateLimit`, `database.replica`, `leastPrivilege` the same servers and renderers. What a
+ * cluster cannot mean (publishing each instance, a database port on the host, DNS round robin) the
+ * Kubernetes builder refuses with one line naming the field (builders/kubernetes/index.ts). These
+ * add what only a cluster has.
  */
 export interface KubernetesProfile {
-    /** The Pod Security level every namespace enforces. */
-    readonly podSecurity: "restricted";
+    /** The Pod Security level every namespace enforces (admission refuses pods that break it). */
+    readonly podSecurity: PodSecurityLevel;
     /** The app's HorizontalPodAutoscaler: from `min` pods (>= 2) to `max` at this average CPU. */
     readonly autoscale: { readonly min: number; readonly max: number; readonly cpuPercent: number };
     /** The app's PodDisruptionBudget: pods that must stay up through a drain. */
     readonly disruptionBudget: { readonly minAvailable: number };
-    /** Default-deny ingress and egress in every namespace, then exactly the flows the app needs. */
-    readonly networkPolicy: "default-deny";
+    /**
+     * "default-deny": deny ingress and egress in every namespace, then allow exactly the flows the
+     * app needs; "none": no NetworkPolicy at all, every pod reaches every other (the pack stops it).
+     */
+    readonly networkPolicy: (typeof PROFILE_CHOICES.networkPolicy)[number];
     /** App "regions" (namespaces); from the second on, Nginx's backup upstreams (failover). */
     readonly regions: number;
     /** Prometheus scraping the app and Nginx (through an exporter sidecar): the golden signals. */

@@ -68,6 +68,11 @@ export const SETTINGS = {
         default: 30443,
         description: "Stages 5-6: the NodePort of Nginx's HTTPS Service (30000-32767); kind-config.yaml maps it to edgeTlsHostPort.",
     },
+    edgeHttpNodePort: {
+        type: "integer",
+        default: 30080,
+        description: "Stages 5-6 without TLS: the NodePort of Nginx's plain-HTTP Service (30000-32767); kind-config.yaml maps it to edgeHostPort.",
+    },
     appRegistry: {
         type: "string",
         default: "localhost:5001",
@@ -116,6 +121,8 @@ export interface LabConfig {
         readonly kubeconfig?: string;
         readonly context: string;
         readonly edgeNodePort: number;
+        /** Only a profile without TLS uses it: the edge's plain-HTTP NodePort. */
+        readonly edgeHttpNodePort: number;
         /** host[:port] the app image is pushed to. */
         readonly registry: string;
     };
@@ -150,10 +157,13 @@ export function readLabConfig(): LabConfig {
     return parseLabConfig((key) => config.get(key));
 }
 
-/** Validates raw configuration values (as strings, the way stack files hold them). */
-export function parseLabConfig(get: Getter): LabConfig {
+/**
+ * Validates raw configuration values (as strings, the way stack files hold them). `profile` replaces
+ * the stage's own (a test builds variants of a stage; the settings are still checked against it).
+ */
+export function parseLabConfig(get: Getter, override?: StageProfile): LabConfig {
     const stage = readStage(get);
-    const profile = STAGES.get(stage);
+    const profile = override ?? STAGES.get(stage);
     if (!profile) {
         const planned = PLANNED.find((p) => p.stage === stage);
         const available = [...STAGES.keys()].join(", ");
@@ -192,6 +202,7 @@ export function parseLabConfig(get: Getter): LabConfig {
         kubeconfig: kubeconfig.trim() === "" ? undefined : kubeconfig.trim(),
         context: readWord(get, "kubeContext", /^[A-Za-z0-9@._:\/-]+$/, "a context name from kubectl config get-contexts, e.g. kind-devsecops-journey"),
         edgeNodePort: readInteger(get, "edgeNodePort", NODE_PORT_MIN, NODE_PORT_MAX, "Kubernetes' default NodePort range"),
+        edgeHttpNodePort: readInteger(get, "edgeHttpNodePort", NODE_PORT_MIN, NODE_PORT_MAX, "Kubernetes' default NodePort range"),
         registry: readWord(get, "appRegistry", /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/, "a registry host[:port], e.g. localhost:5001"),
     };
     return { profile, appInstances, ports, images, kubernetes };

@@ -117,12 +117,12 @@ export const KUBERNETES = {
      * from it; which pod may really connect is the NetworkPolicies' job, not pg_hba's.
      */
     podCidr: "10.244.0.0/16",
-    /** Pod Security admission labels every namespace carries. */
-    podSecurityLabels: {
-        "pod-security.kubernetes.io/enforce": "restricted",
-        "pod-security.kubernetes.io/enforce-version": "latest",
-        "pod-security.kubernetes.io/warn": "restricted",
-        "pod-security.kubernetes.io/audit": "restricted",
+    /** Pod Security admission's label keys; every namespace carries them with the profile's level. */
+    podSecurityLabelKeys: {
+        enforce: "pod-security.kubernetes.io/enforce",
+        enforceVersion: "pod-security.kubernetes.io/enforce-version",
+        warn: "pod-security.kubernetes.io/warn",
+        audit: "pod-security.kubernetes.io/audit",
     },
     /** The cluster's DNS: kube-dns pods in kube-system (CoreDNS keeps the kube-dns label). */
     dns: { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 53 },
@@ -139,3 +139,15 @@ export const METRICS_PORTS = {
 
 /** Vault's API port (Docker and Kubernetes). */
 export const VAULT_PORT = 8200;
+
+/**
+ * Where every container finds the secrets handed to it as files (Docker's convention; the same
+ * paths on Kubernetes, where they are mounted Secrets). The environment holds only these paths.
+ */
+export const SECRETS_DIR = "/run/secrets";
+export const SECRET_FILES = {
+    /** The app's Vault token (stage 4 on): VAULT_TOKEN_FILE points here. */
+    appVaultToken: `${SECRETS_DIR}/vault-token`,
+    /** Vault's root token (dev mode's -dev-root-token-id), for the server and the bootstrap only. */
+    vaultRootToken: `${SECRETS_DIR}/vault-root-token`,
+} as const;

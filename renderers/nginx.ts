@@ -14,9 +14,6 @@ export {
     NGINX_READ_ONLY_ROOT_PATHS, NGINX_TLS_PATHS, NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions,
 } from "./nginx-edge";
 
-/** Where the builder mounts the file in the official image. */
-export const NGINX_PATHS = { config: "/etc/nginx/nginx.conf" } as const;
-
 export interface NginxUpstream {
     /** The instance's name, written next to its server line (the header shows its address). */
     name: string;

@@ -8,7 +8,7 @@
  *   app        APP_DB_USER: DML on the lab's tables, nothing else, from the app tier only
  *   replicator DATABASE.replicationUser: REPLICATION LOGIN, from the replica's network only
  */
-import { DATABASE } from "../program/names";
+import { DATABASE, SECRETS_DIR } from "../program/names";
 
 /** The app's role from stage 4 on. */
 export const APP_DB_USER = DATABASE.appUser;
@@ -29,9 +29,9 @@ export const LEAST_PRIVILEGE_ENV = {
 
 /** Where stage 4 mounts the password files in the postgres containers (0400, owned by uid 999). */
 export const POSTGRES_SECRET_PATHS = {
-    ownerPassword: "/run/secrets/postgres-owner-password",
-    appPassword: "/run/secrets/postgres-app-password",
-    replicationPassword: "/run/secrets/postgres-replication-password",
+    ownerPassword: `${SECRETS_DIR}/postgres-owner-password`,
+    appPassword: `${SECRETS_DIR}/postgres-app-password`,
+    replicationPassword: `${SECRETS_DIR}/postgres-replication-password`,
 } as const;
 
 export interface LeastPrivilegeOptions {
@@ -122,28 +122,30 @@ ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA ${schema}
 }
 
 /**
- * Bash: `lab_secret VAR why` sets VAR from $VAR or from the file named by $VAR_FILE (not both), as
- * the image's own file_env does; that function exists only inside the image's entrypoint, and this
- * script must also run on its own (the tests run it with bash).
+ * POSIX sh (so also bash): `lab_secret VAR why` sets VAR from $VAR or from the file named by
+ * $VAR_FILE (not both), as the image's own file_env does; that function exists only inside the
+ * image's entrypoint, and these scripts must also run on their own (the tests run them with bash
+ * and dash). One reader for the primary's init script and the replica's entrypoint; `who` prefixes
+ * its messages. Variable names are the program's constants, never input, so `eval` is safe here.
  */
-export const BASH_LAB_SECRET = `lab_secret() {
-    local var="$1" file_var="$1_FILE" why="$2" value=""
-    if [ -n "\${!var:-}" ] && [ -n "\${!file_var:-}" ]; then
-        echo "lab-init: set $var or $file_var, not both" >&2
+export function shLabSecret(who: string): string {
+    return `lab_secret() {
+    eval "lab_value=\\\${$1:-}; lab_file=\\\${$1_FILE:-}"
+    if [ -n "$lab_value" ] && [ -n "$lab_file" ]; then
+        echo "${who}: set $1 or $1_FILE, not both" >&2
         exit 1
     fi
-    if [ -n "\${!file_var:-}" ]; then
-        if [ ! -r "\${!file_var}" ]; then
-            echo "lab-init: $file_var names \${!file_var}, which is not a readable file" >&2
+    if [ -n "$lab_file" ]; then
+        if [ ! -r "$lab_file" ]; then
+            echo "${who}: $1_FILE names $lab_file, which is not a readable file" >&2
             exit 1
         fi
-        value="$(< "\${!file_var}")"
-    else
-        value="\${!var:-}"
+        lab_value=$(cat "$lab_file")
     fi
-    if [ -z "$value" ]; then
-        echo "lab-init: $var or $file_var must be set: $why" >&2
+    if [ -z "$lab_value" ]; then
+        echo "${who}: $1 or $1_FILE must be set: $2" >&2
         exit 1
     fi
-    printf -v "$var" '%s' "$value"
+    eval "$1=\\$lab_value"
 }`;
+}

@@ -7,7 +7,7 @@
  */
 import { DATABASE } from "../program/names";
 import {
-    APP_DB_USER, BASH_LAB_SECRET, LEAST_PRIVILEGE_ENV, type LeastPrivilegeOptions, checkCidr, renderLeastPrivilegeSql, renderPgHba,
+    APP_DB_USER, LEAST_PRIVILEGE_ENV, type LeastPrivilegeOptions, checkCidr, renderLeastPrivilegeSql, renderPgHba, shLabSecret,
 } from "./postgres-roles";
 
 export {
@@ -176,7 +176,9 @@ ${sql}EOSQL
 `;
     }
     return `${header}
-: "\${${pw}:?${pw} must be set: the replica logs in with it}"
+${shLabSecret("lab-init")}
+
+lab_secret ${pw} "the replica logs in with it"
 
 # Quoted heredoc: bash expands nothing inside, psql substitutes :'replication_password'.
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \\
@@ -206,7 +208,7 @@ function leastPrivilegeInitScript(lp: LeastPrivilegeOptions, replicationCidr: st
 # The image *sources* a non-executable *.sh, so this keeps its own shell options (no set -u).
 set -Eeo pipefail
 
-${BASH_LAB_SECRET}
+${shLabSecret("lab-init")}
 
 ${passwords.join("\n")}
 
@@ -225,35 +227,14 @@ echo "lab-init: roles ${DATABASE.ownerUser}, ${lp.appUser ?? APP_DB_USER}${repli
 `;
 }
 
-export interface ReplicaEntrypointOptions {
-    /** Stage 4: also accept REPLICATION_PASSWORD_FILE (a file holding the password) instead of the value. */
-    passwordFile?: boolean;
-}
-
 /**
  * POSIX sh entrypoint for the replica container, run as the postgres user (uid 999 in the image)
  * with the image's own `docker-entrypoint.sh postgres ...` as its arguments. On an empty data
  * directory it clones the primary; the image's entrypoint then skips initdb because PG_VERSION
  * exists, and postgres starts as a standby (`-R` wrote standby.signal and primary_conninfo).
  */
-export function renderReplicaEntrypoint(opts: ReplicaEntrypointOptions = {}): string {
+export function renderReplicaEntrypoint(): string {
     const e = REPLICA_ENV;
-    const file = LEAST_PRIVILEGE_ENV.replicationPasswordFile;
-    const password = opts.passwordFile
-        ? `# The password as a value or, better, as a file (stage 4: nothing secret in the environment).
-if [ -n "\${${e.replicationPassword}:-}" ] && [ -n "\${${file}:-}" ]; then
-    echo "replica: set ${e.replicationPassword} or ${file}, not both" >&2
-    exit 1
-fi
-if [ -n "\${${file}:-}" ]; then
-    if [ ! -r "$${file}" ]; then
-        echo "replica: ${file} names $${file}, which is not a readable file" >&2
-        exit 1
-    fi
-    ${e.replicationPassword}="$(cat "$${file}")"
-fi
-: "\${${e.replicationPassword}:?${e.replicationPassword} or ${file} must be set}"`
-        : `: "\${${e.replicationPassword}:?${e.replicationPassword} must be set}"`;
     return `#!/bin/sh
 # devsecops-journey: clone the primary once, then hand over to the image's entrypoint.
 set -eu
@@ -261,7 +242,9 @@ set -eu
 : "\${PGDATA:?PGDATA must be set}"
 : "\${${e.primaryHost}:?${e.primaryHost} must be set}"
 : "\${${e.replicationUser}:?${e.replicationUser} must be set}"
-${password}
+# The password as a value (stages 1-3) or, better, as a file (stage 4: nothing secret in the environment).
+${shLabSecret("replica")}
+lab_secret ${e.replicationPassword} "the replica logs in to the primary with it"
 : "\${${e.replicationSlot}:?${e.replicationSlot} must be set}"
 ${e.primaryPort}="\${${e.primaryPort}:-5432}"
 wait_seconds="\${${e.waitSeconds}:-120}"

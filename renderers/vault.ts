@@ -5,7 +5,7 @@
  * (alpine: busybox wget, no curl) and speaks only Vault's HTTP API, with wget flags that busybox and
  * GNU wget both know; test/renderers/vault.test.ts runs it with each against a KV v2 stand-in.
  */
-import { APP_ENV, VAULT } from "../program/names";
+import { APP_ENV, SECRETS_DIR, SECRET_FILES, VAULT, VAULT_PORT } from "../program/names";
 
 /** What the bootstrap container reads. Secrets arrive as files; the environment holds only paths. */
 export const VAULT_BOOTSTRAP_ENV = {
@@ -26,17 +26,17 @@ export const VAULT_BOOTSTRAP_ENV = {
 /** Where stage 4 puts the script and the secret files in the bootstrap container. */
 export const VAULT_BOOTSTRAP_PATHS = {
     script: "/vault/bootstrap/bootstrap.sh",
-    rootTokenFile: "/run/secrets/vault-root-token",
-    appTokenFile: "/run/secrets/vault-app-token",
-    dbPasswordFile: "/run/secrets/db-app-password",
-    redisPasswordFile: "/run/secrets/redis-app-password",
+    rootTokenFile: SECRET_FILES.vaultRootToken,
+    appTokenFile: `${SECRETS_DIR}/vault-app-token`,
+    dbPasswordFile: `${SECRETS_DIR}/db-app-password`,
+    redisPasswordFile: `${SECRETS_DIR}/redis-app-password`,
 } as const;
 
 /**
  * The bootstrap's environment, the same on Docker and Kubernetes: where Vault is, whom the app logs
  * in as, and the PATHS of the secret files (never a secret itself).
  */
-export function vaultBootstrapEnv(opts: { addr: string; dbUser: string; redisUser: string; waitSeconds?: number }): Record<string, string> {
+export function vaultBootstrapEnv(opts: { addr: string; dbUser: string; redisUser?: string; waitSeconds?: number }): Record<string, string> {
     const e = VAULT_BOOTSTRAP_ENV;
     const p = VAULT_BOOTSTRAP_PATHS;
     return {
@@ -45,11 +45,19 @@ export function vaultBootstrapEnv(opts: { addr: string; dbUser: string; redisUse
         [e.appTokenFile]: p.appTokenFile,
         [e.dbUser]: opts.dbUser,
         [e.dbPasswordFile]: p.dbPasswordFile,
-        [e.redisUser]: opts.redisUser,
-        [e.redisPasswordFile]: p.redisPasswordFile,
+        ...(opts.redisUser === undefined ? {} : { [e.redisUser]: opts.redisUser, [e.redisPasswordFile]: p.redisPasswordFile }),
         ...(opts.waitSeconds === undefined ? {} : { [e.waitSeconds]: String(opts.waitSeconds) }),
     };
 }
+
+/**
+ * Vault's dev server (in memory, unsealed) with the root token read from a file, not
+ * VAULT_DEV_ROOT_TOKEN_ID: nothing secret in the environment. The image's entrypoint (setcap,
+ * config dirs) is not needed in dev mode, so this replaces it. The same on Docker and Kubernetes.
+ */
+export const VAULT_DEV_SERVER_COMMAND = ["/bin/sh", "-c",
+    `exec vault server -dev -dev-no-store-token -dev-listen-address=0.0.0.0:${VAULT_PORT} ` +
+    `-dev-root-token-id="$(cat ${SECRET_FILES.vaultRootToken})"`] as const;
 
 /** The container's command: the script by sh, whatever the image's entrypoint would make of it. */
 export const VAULT_BOOTSTRAP_COMMAND = ["/bin/sh", VAULT_BOOTSTRAP_PATHS.script] as const;
@@ -125,8 +133,12 @@ esac
 addr=\${${e.addr}%/}
 db_user=\${${e.dbUser}:-}
 check "$db_user" "${e.dbUser}" user
+# The Redis login is optional: a stage without the cache, or whose Redis has no ACL user, has none.
 redis_user=\${${e.redisUser}:-}
-check "$redis_user" "${e.redisUser}" user
+if [ -n "$redis_user" ] || [ -n "\${${e.redisPasswordFile}:-}" ]; then
+    check "$redis_user" "${e.redisUser}" user
+    redis_password=$(secret "\${${e.redisPasswordFile}:-}" ${e.redisPasswordFile} password)
+fi
 wait_seconds=\${${e.waitSeconds}:-60}
 case "$wait_seconds" in
     ''|*[!0-9]*) fail "${e.waitSeconds} \\"$wait_seconds\\" must be a number of seconds" ;;
@@ -134,8 +146,7 @@ esac
 root_token=$(secret "\${${e.rootTokenFile}:-}" ${e.rootTokenFile} root)
 app_token=$(secret "\${${e.appTokenFile}:-}" ${e.appTokenFile} token)
 db_password=$(secret "\${${e.dbPasswordFile}:-}" ${e.dbPasswordFile} password)
-redis_password=$(secret "\${${e.redisPasswordFile}:-}" ${e.redisPasswordFile} password)
-say "inputs checked (db user $db_user, redis user $redis_user)"
+say "inputs checked (db user $db_user, redis user \${redis_user:-none})"
 
 umask 077
 work=$(mktemp -d "\${TMPDIR:-/tmp}/vault-bootstrap.XXXXXX") || fail "cannot create a temporary directory"
@@ -164,11 +175,17 @@ case "$self" in
 esac
 say "root token accepted"
 
-printf '{"data":{"${f.dbUser}":"%s","${f.dbPassword}":"%s","${f.redisUser}":"%s","${f.redisPassword}":"%s"}}' \\
-    "$db_user" "$db_password" "$redis_user" "$redis_password" > "$work/secret.json"
+if [ -n "$redis_user" ]; then
+    printf '{"data":{"${f.dbUser}":"%s","${f.dbPassword}":"%s","${f.redisUser}":"%s","${f.redisPassword}":"%s"}}' \\
+        "$db_user" "$db_password" "$redis_user" "$redis_password" > "$work/secret.json"
+    fields="${f.dbUser}, ${f.dbPassword}, ${f.redisUser}, ${f.redisPassword}"
+else
+    printf '{"data":{"${f.dbUser}":"%s","${f.dbPassword}":"%s"}}' "$db_user" "$db_password" > "$work/secret.json"
+    fields="${f.dbUser}, ${f.dbPassword}"
+fi
 post ${VAULT_SECRET_API_PATH} "$work/secret.json" "$root_token" > /dev/null \\
     || fail "could not write the secret ${VAULT_SECRET_API_PATH}"
-say "wrote ${VAULT_SECRET_API_PATH} (${f.dbUser}, ${f.dbPassword}, ${f.redisUser}, ${f.redisPassword})"
+say "wrote ${VAULT_SECRET_API_PATH} ($fields)"
 
 cat > "$work/policy.json" <<'EOPOLICY'
 ${policyJson}

@@ -1,75 +1,60 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { APP_ENV, CONTAINER_PORTS, DATABASE, DATA_ADDRESSES, IMAGE_USERS, SERVICES, VAULT } from "../../program/names";
+import { APP_ENV, CONTAINER_PORTS, DATA_ADDRESSES, IMAGE_USERS, SECRET_FILES, SERVICES } from "../../program/names";
+import { APP_IMAGE_REPOSITORY, AppWiring, REPO_ROOT, appEnvironment, appSourceHash, baseOf, dirOf } from "../shared";
 import {
-    DockerContext, containerFiles, containerOptions, dockerName, env, hardening, labLabels, publish, selfHealing,
+    ContainerStyle, containerFiles, containerOptions, dockerName, env, hardening, labLabels, publish, selfHealing,
 } from "./common";
-import { APP_IMAGE_REPOSITORY, REPO_ROOT, appSourceHash } from "../shared";
-
-
-/** How the app gets its credentials: in its environment (stages 1-3), or from Vault (stage 4). */
-export type AppCredentialSource =
-    | { readonly from: "env"; readonly dbUser: string; readonly dbPassword: pulumi.Input<string> }
-    | { readonly from: "vault"; readonly address: string; readonly token: pulumi.Input<string> };
+import type { Tiers } from "./network";
 
 export interface AppTierArgs {
-    readonly primaryHost: string;
-    readonly replicaHost?: string;
-    readonly cacheHost?: string;
-    readonly credentials: AppCredentialSource;
-    /** The containers the app needs running before it starts (the databases, the cache). */
+    readonly style: ContainerStyle;
+    readonly tiers: Tiers;
+    /** A prebuilt, pinned image; absent: build app/ locally. */
+    readonly image?: string;
+    readonly instances: number;
+    /** Each instance on its own host port, from this one up (the profile's `app.publishEachInstance`). */
+    readonly firstHostPort?: number;
+    /** Every instance also answers to the shared alias "app": Docker's DNS round robin (stage 2). */
+    readonly roundRobinAlias: boolean;
+    readonly wiring: AppWiring;
+    /** From stage 4: the app's Vault token, handed over as a file. */
+    readonly vaultToken?: pulumi.Output<string>;
+    /** The containers the app needs running before it starts (the databases, the cache, the bootstrap). */
     readonly dependsOn: pulumi.Resource[];
 }
 
-const SECRETS_DIR = "/run/secrets";
-const TOKEN_FILE = "vault-token";
-
-/** The demo app's instances: one in stage 1, `appReplicas` from stage 2 on, all on the alias "app". */
+/** The demo app's instances: one in stage 1, `appReplicas` from stage 2 on. */
 export class AppTier extends pulumi.ComponentResource {
     readonly instances: docker.Container[] = [];
     /** DNS names of the instances on the lab network (app-1, app-2, ...). */
     readonly hosts: string[] = [];
-    /** Host ports of the instances, where the profile publishes them. */
+    /** Host ports of the instances, where they are published. */
     readonly hostPorts: number[] = [];
 
-    constructor(name: string, ctx: DockerContext, args: AppTierArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: AppTierArgs, opts?: pulumi.ComponentResourceOptions) {
         super("devsecops:docker:AppTier", name, {}, opts);
-        const { lab, networks } = ctx;
-        const { profile } = lab;
-        const image = lab.images.app ?? this.buildImage();
-        const creds = args.credentials;
-        const envs = [
-            env(APP_ENV.port, CONTAINER_PORTS.app),
-            env(APP_ENV.dbPrimaryHost, args.primaryHost),
-            env(APP_ENV.dbPrimaryPort, CONTAINER_PORTS.postgres),
-            env(APP_ENV.dbName, DATABASE.name),
-            ...(creds.from === "env"
-                // Stages 1-3 hand the password over in plain env: the pack's advisory, stage 4's lesson.
-                ? [env(APP_ENV.dbUser, creds.dbUser), env(APP_ENV.dbPassword, creds.dbPassword)]
-                // Stage 4: an address and the path of a token file; the passwords stay in Vault.
-                : [env(VAULT.env.addr, creds.address), env(VAULT.env.tokenFile, `${SECRETS_DIR}/${TOKEN_FILE}`)]),
-            ...(args.replicaHost
-                ? [env(APP_ENV.dbReplicaHost, args.replicaHost), env(APP_ENV.dbReplicaPort, CONTAINER_PORTS.postgres)]
-                : []),
-            ...(args.cacheHost
-                ? [env(APP_ENV.redisHost, args.cacheHost), env(APP_ENV.redisPort, CONTAINER_PORTS.redis)]
-                : []),
-        ];
-        for (let i = 1; i <= lab.appInstances; i++) {
+        const { style, tiers } = args;
+        const image = args.image ?? this.buildImage(name);
+        const envs = appEnvironment(args.wiring).map(([key, value]) => env(key, value));
+        for (let i = 1; i <= args.instances; i++) {
             const host = `${SERVICES.app}-${i}`;
-            const hostPort = lab.ports.app + i - 1;
+            const hostPort = args.firstHostPort === undefined ? undefined : args.firstHostPort + i - 1;
             this.hosts.push(host);
-            if (profile.app.publishEachInstance) this.hostPorts.push(hostPort);
-            const files = containerFiles(this, profile, {
-                consumer: host,
+            if (hostPort !== undefined) this.hostPorts.push(hostPort);
+            const files = containerFiles(this, style, {
+                consumer: `${name}-${i}`,
+                service: host,
                 image,
                 tier: "app",
                 runAs: IMAGE_USERS.app,
-                dirs: creds.from === "vault" ? [{ dir: SECRETS_DIR, files: [{ name: TOKEN_FILE, content: creds.token, mode: "0440" }] }] : [],
+                dirs: args.vaultToken
+                    ? [{ dir: dirOf(SECRET_FILES.appVaultToken), files: [{ name: baseOf(SECRET_FILES.appVaultToken), content: args.vaultToken, mode: "0440" }] }]
+                    : [],
             });
-            this.instances.push(new docker.Container(host, {
-                name: dockerName(profile, host),
+            this.instances.push(new docker.Container(`${name}-${i}`, {
+                name: dockerName(style.stage, host),
                 image,
                 hostname: host,
                 envs: [env(APP_ENV.instance, host), ...envs],
@@ -78,25 +63,25 @@ export class AppTier extends pulumi.ComponentResource {
                 // "app" is shared by every instance: Docker's DNS answers it with all of them (stage 2's
                 // round robin); "app-N" names one instance for Nginx's upstream list. From stage 4 an
                 // instance also joins the data network at a fixed address, the only one pg_hba admits.
-                networksAdvanced: networks.attach([
-                    { tier: "app", aliases: [SERVICES.app, host] },
+                networksAdvanced: tiers.attach([
+                    { tier: "app", aliases: args.roundRobinAlias ? [SERVICES.app, host] : [host] },
                     { tier: "data", aliases: [host], ipv4Address: DATA_ADDRESSES.appInstance(i) },
                 ]),
-                ports: profile.app.publishEachInstance ? publish(profile, CONTAINER_PORTS.app, hostPort) : [],
-                labels: [...labLabels(profile, "app"), ...(files.uploads.length || files.volumes.length ? files.labels : [])],
-                ...selfHealing(profile, [
+                ports: hostPort !== undefined ? publish(style, CONTAINER_PORTS.app, hostPort) : [],
+                labels: [...labLabels(style.stage, "app"), ...(files.uploads.length || files.volumes.length ? files.labels : [])],
+                ...selfHealing(style, [
                     "CMD", "node", "-e",
                     `fetch('http://127.0.0.1:${CONTAINER_PORTS.app}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
                 ]),
-                ...hardening(profile, { user: IMAGE_USERS.app, writable: ["/tmp"], memoryMb: 256, cpus: "0.5" }),
+                ...hardening(style, { user: IMAGE_USERS.app, writable: ["/tmp"], memoryMb: 256, cpus: "0.5" }),
             }, containerOptions(this, [...args.dependsOn, ...files.dependsOn])));
         }
         this.registerOutputs({});
     }
 
     /** Builds app/ into a local image tagged with a hash of its sources: pinned, and new when they change. */
-    private buildImage(): pulumi.Output<string> {
-        const built = new docker.Image("app-image", {
+    private buildImage(name: string): pulumi.Output<string> {
+        const built = new docker.Image(`${name}-image`, {
             imageName: `${APP_IMAGE_REPOSITORY}:${appSourceHash()}`,
             build: {
                 context: REPO_ROOT,

@@ -1,29 +1,36 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { LabConfig } from "../../program/config";
 import { LABELS, PROJECT, Tier, TierLabel } from "../../program/names";
-import { StageProfile } from "../../profiles/profile";
-import type { LabNetworks } from "./network";
+import { StageNumber, StageProfile } from "../../profiles/profile";
+
+/**
+ * What every container of a stage shares, whichever component creates it: its stage (names and
+ * labels), whether it heals itself, whether it is hardened, and the host address it publishes on.
+ */
+export interface ContainerStyle {
+    readonly stage: StageNumber;
+    readonly selfHealing: boolean;
+    readonly hardening: boolean;
+    readonly publishAddress: StageProfile["publishAddress"];
+}
+
+export function containerStyle(profile: StageProfile): ContainerStyle {
+    return { stage: profile.stage, selfHealing: profile.selfHealing, hardening: profile.hardening, publishAddress: profile.publishAddress };
+}
 
 /** The lab's ownership labels in the docker provider's shape. */
-export function labLabels(profile: StageProfile, tier: TierLabel): docker.types.input.ContainerLabel[] {
+export function labLabels(stage: StageNumber, tier: TierLabel): docker.types.input.ContainerLabel[] {
     return [
         { label: LABELS.project, value: PROJECT },
-        { label: LABELS.stage, value: String(profile.stage) },
+        { label: LABELS.stage, value: String(stage) },
         { label: LABELS.tier, value: tier },
     ];
 }
 
 /** Docker object names: short enough to type in `docker stop`, unique per stage. */
-export function dockerName(profile: StageProfile, service: string): string {
-    return `devsecops-s${profile.stage}-${service}`;
-}
-
-/** What every component of the Docker builder receives. */
-export interface DockerContext {
-    readonly lab: LabConfig;
-    readonly networks: LabNetworks;
+export function dockerName(stage: StageNumber, service: string): string {
+    return `devsecops-s${stage}-${service}`;
 }
 
 /**
@@ -37,10 +44,10 @@ export function containerOptions(parent: pulumi.Resource, dependsOn: pulumi.Reso
 
 /** Health check and restart policy for stages that heal themselves; nothing before that. */
 export function selfHealing(
-    profile: StageProfile,
+    style: ContainerStyle,
     tests: string[],
 ): Pick<docker.ContainerArgs, "healthcheck" | "restart" | "maxRetryCount"> {
-    if (!profile.selfHealing) return { restart: "no" };
+    if (!style.selfHealing) return { restart: "no" };
     return {
         healthcheck: { tests, interval: "5s", timeout: "3s", retries: 5, startPeriod: "30s" },
         // on-failure with a bound: a container that crashes in a loop stops and shows up as a failure.
@@ -50,8 +57,8 @@ export function selfHealing(
 }
 
 /** Host port publishing, on the profile's bind address. */
-export function publish(profile: StageProfile, internal: number, external: number): docker.types.input.ContainerPort[] {
-    return [{ internal, external, ip: profile.publishAddress, protocol: "tcp" }];
+export function publish(style: ContainerStyle, internal: number, external: number): docker.types.input.ContainerPort[] {
+    return [{ internal, external, ip: style.publishAddress, protocol: "tcp" }];
 }
 
 /** `KEY=value` for the docker provider's envs; a secret value keeps the whole entry secret. */
@@ -80,8 +87,8 @@ export interface HardeningSpec {
  * one: all listen above 1024 and none changes user), no privilege escalation, memory and CPU caps.
  * Before stage 4 nothing: the pack's advisories show what is missing.
  */
-export function hardening(profile: StageProfile, spec: HardeningSpec): Partial<docker.ContainerArgs> {
-    if (!profile.hardening) return {};
+export function hardening(style: ContainerStyle, spec: HardeningSpec): Partial<docker.ContainerArgs> {
+    if (!style.hardening) return {};
     return {
         user: spec.user,
         readOnly: true,
@@ -106,8 +113,10 @@ export interface LabFile {
 
 /** The folders of files one container receives. */
 export interface FileSet {
-    /** The consumer's logical name: volumes and the seed container are named after it. */
+    /** The consumer's Pulumi name: the seed container and its volumes are named after it. */
     readonly consumer: string;
+    /** The consumer's service name: the Docker names of the seed and its volumes start with it. */
+    readonly service: string;
     readonly image: pulumi.Input<string>;
     readonly tier: Tier;
     /** uid:gid the server runs as; files are root-owned and readable by its group. */
@@ -131,7 +140,7 @@ export interface ContainerFiles {
  * that is created and never started (Docker's data-container pattern), and the server mounts the
  * volumes read-only.
  */
-export function containerFiles(parent: pulumi.Resource, profile: StageProfile, set: FileSet): ContainerFiles {
+export function containerFiles(parent: pulumi.Resource, style: ContainerStyle, set: FileSet): ContainerFiles {
     const gid = set.runAs.split(":")[1];
     const uploadsFor = (dir: string, files: LabFile[]) =>
         files.map((f) => ({ file: `${dir}/${f.name}`, content: f.content, permissions: f.mode, owner: "0", group: gid }));
@@ -139,23 +148,25 @@ export function containerFiles(parent: pulumi.Resource, profile: StageProfile, s
     const hash = pulumi.unsecret(pulumi.all(all.map((f) => f.content)).apply((contents) =>
         createHash("sha256").update(all.map((f, i) => `${f.name}\0${f.mode}\0${contents[i]}`).join("\0")).digest("hex").slice(0, 16)));
     const labels = [{ label: LABELS.files, value: hash }];
-    if (!profile.hardening) {
+    if (!style.hardening) {
         return { uploads: set.dirs.flatMap((d) => uploadsFor(d.dir, d.files)), volumes: [], labels, dependsOn: [] };
     }
     const mounts = set.dirs.map((d, i) => {
-        const id = `${set.consumer}-files-${i + 1}`;
-        const volume = new docker.Volume(id, { name: dockerName(profile, id), labels: labLabels(profile, set.tier) }, { parent });
+        const volume = new docker.Volume(`${set.consumer}-files-${i + 1}`, {
+            name: dockerName(style.stage, `${set.service}-files-${i + 1}`),
+            labels: labLabels(style.stage, set.tier),
+        }, { parent });
         return { dir: d.dir, files: d.files, volume };
     });
     const seed = new docker.Container(`${set.consumer}-files`, {
-        name: dockerName(profile, `${set.consumer}-files`),
+        name: dockerName(style.stage, `${set.service}-files`),
         image: set.image,
         // Created, never started: it exists only so Docker accepts the uploads into the volumes.
         start: false,
         mustRun: false,
         volumes: mounts.map((m) => ({ volumeName: m.volume.name, containerPath: m.dir })),
         uploads: mounts.flatMap((m) => uploadsFor(m.dir, m.files)),
-        labels: [...labLabels(profile, set.tier), { label: LABELS.role, value: "files" }],
+        labels: [...labLabels(style.stage, set.tier), { label: LABELS.role, value: "files" }],
     }, { parent, deleteBeforeReplace: true });
     return {
         uploads: [],

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { SHARED_TIER, SUBNETS, TIERS, Tier } from "../../program/names";
-import { StageProfile } from "../../profiles/profile";
+import { StageNumber } from "../../profiles/profile";
 import { dockerName, labLabels } from "./common";
 
 /** How a container joins a tier's network: its DNS names there, and a fixed address if it needs one. */
@@ -11,31 +11,38 @@ export interface Attachment {
     readonly ipv4Address?: string;
 }
 
+export interface TiersArgs {
+    readonly stage: StageNumber;
+    /** One network per tier (the profile's `segmentation`), or one flat network for all. */
+    readonly segmented: boolean;
+}
+
 /**
- * The lab's networks. Stages 1-3: one flat network, every container reaches every other. Stage 4:
+ * Where the tiers live. Stages 1-3: one flat network, every container reaches every other. Stage 4:
  * one network per tier (the roadmap's "isolated network zones"); app and data are `internal`, so
- * nothing there reaches the outside, and only Nginx, on the edge, can be published.
+ * nothing there reaches the outside, and only Nginx, on the edge, can be published. The Kubernetes
+ * builder's Tiers are namespaces with NetworkPolicies.
  */
-export class LabNetworks extends pulumi.ComponentResource {
+export class Tiers extends pulumi.ComponentResource {
     private readonly byTier: Record<Tier, docker.Network>;
     readonly segmented: boolean;
 
-    constructor(name: string, profile: StageProfile, opts?: pulumi.ComponentResourceOptions) {
-        super("devsecops:docker:LabNetworks", name, {}, opts);
-        this.segmented = profile.segmentation;
-        if (!profile.segmentation) {
-            const flat = new docker.Network("lab-network", {
-                name: dockerName(profile, "network"),
-                labels: labLabels(profile, SHARED_TIER),
+    constructor(name: string, args: TiersArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("devsecops:docker:Tiers", name, {}, opts);
+        this.segmented = args.segmented;
+        if (!args.segmented) {
+            const flat = new docker.Network(`${name}-flat`, {
+                name: dockerName(args.stage, "network"),
+                labels: labLabels(args.stage, SHARED_TIER),
             }, { parent: this });
             this.byTier = { edge: flat, app: flat, data: flat };
         } else {
-            const networks = TIERS.map((tier) => new docker.Network(`${tier}-network`, {
-                name: dockerName(profile, `${tier}-network`),
+            const networks = TIERS.map((tier) => new docker.Network(`${name}-${tier}`, {
+                name: dockerName(args.stage, `${tier}-network`),
                 // The edge must reach the host to publish a port; app and data never leave the machine.
                 internal: tier !== "edge",
                 ipamConfigs: [{ subnet: SUBNETS[tier] }],
-                labels: labLabels(profile, tier),
+                labels: labLabels(args.stage, tier),
             }, { parent: this }));
             this.byTier = { edge: networks[0], app: networks[1], data: networks[2] };
         }

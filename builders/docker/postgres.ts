@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { CONTAINER_PORTS, DATABASE, DATA_ADDRESSES, IMAGE_USERS, SERVICES } from "../../program/names";
+import { CONTAINER_PORTS, DATABASE, DATA_ADDRESSES, IMAGE_USERS, SECRETS_DIR, SERVICES } from "../../program/names";
 import {
     POSTGRES_IMAGE_ENV,
     POSTGRES_PATHS,
@@ -14,13 +14,27 @@ import {
 import { APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_SECRET_PATHS } from "../../renderers/postgres-roles";
 import { Login, baseOf, dirOf, generatedSecret } from "../shared";
 import {
-    DockerContext, LabFile, containerFiles, containerOptions, dockerName, env, hardening, labLabels, publish, pullImage, selfHealing,
+    ContainerStyle, LabFile, containerFiles, containerOptions, dockerName, env, hardening, labLabels, publish, pullImage, selfHealing,
 } from "./common";
+import type { Tiers } from "./network";
 
-const SECRETS_DIR = "/run/secrets";
 const INIT_DIR = dirOf(POSTGRES_PATHS.primaryInitScript);
 const ENTRYPOINT_DIR = dirOf(POSTGRES_PATHS.replicaEntrypoint);
 const ENTRYPOINT_FILE = baseOf(POSTGRES_PATHS.replicaEntrypoint);
+
+export interface PostgresClusterArgs {
+    readonly style: ContainerStyle;
+    readonly tiers: Tiers;
+    readonly image: string;
+    /** A streaming replica that clones itself from the primary (the profile's `database.replica`). */
+    readonly replica: boolean;
+    /** The app gets a DML-only role; each role logs in only from its own address (needs segmented tiers). */
+    readonly leastPrivilege: boolean;
+    /** Passwords reach the servers as files (the image's *_FILE convention), not in their environment. */
+    readonly secretsAsFiles: boolean;
+    /** Host ports for the primary and the replica (the profile's `database.publish`); absent: none. */
+    readonly publish?: { readonly primary: number; readonly replica: number };
+}
 
 /**
  * Postgres on Docker: a primary, and from stage 2 a streaming replica that clones itself from the
@@ -31,7 +45,7 @@ const ENTRYPOINT_FILE = baseOf(POSTGRES_PATHS.replicaEntrypoint);
 export class PostgresCluster extends pulumi.ComponentResource {
     /** The owner role's password (stages 1-3: the app connects with it; psql from the host). */
     readonly ownerPassword: pulumi.Output<string>;
-    /** What the app logs in as: the owner in stages 1-3, the DML-only app role from stage 4. */
+    /** What the app logs in as: the owner, or the DML-only app role with least privilege. */
     readonly appLogin: Login;
     readonly primary: docker.Container;
     readonly replica?: docker.Container;
@@ -39,33 +53,31 @@ export class PostgresCluster extends pulumi.ComponentResource {
     readonly primaryHost = SERVICES.postgresPrimary;
     readonly replicaHost?: string;
 
-    constructor(name: string, ctx: DockerContext, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: PostgresClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("devsecops:docker:PostgresCluster", name, {}, opts);
-        const { lab, networks } = ctx;
-        const { profile } = lab;
-        const lp = profile.leastPrivilege;
-        const labels = labLabels(profile, "data");
-        const image = pullImage("postgres", lab.images.postgres, this);
-        const password = (id: string) => generatedSecret(id, this);
-        const healthcheck = selfHealing(profile, ["CMD-SHELL", `pg_isready -q -U ${DATABASE.ownerUser} -d ${DATABASE.name}`]);
-        const hardened = hardening(profile, {
+        const { style, tiers, leastPrivilege: lp, secretsAsFiles } = args;
+        const labels = labLabels(style.stage, "data");
+        const image = pullImage(`${name}-image`, args.image, this);
+        const password = (id: string) => generatedSecret(`${name}-${id}`, this);
+        const healthcheck = selfHealing(style, ["CMD-SHELL", `pg_isready -q -U ${DATABASE.ownerUser} -d ${DATABASE.name}`]);
+        const hardened = hardening(style, {
             user: IMAGE_USERS.postgres,
             writable: ["/var/run/postgresql", "/tmp"],
             memoryMb: 512,
             cpus: "1.0",
         });
 
-        this.ownerPassword = password("postgres-owner-password");
+        this.ownerPassword = password("owner-password");
         // The replica logs in with a role of its own that can only stream WAL.
-        const replicationPassword = profile.database.replica ? password("postgres-replication-password") : undefined;
+        const replicationPassword = args.replica ? password("replication-password") : undefined;
         this.appLogin = lp
-            ? { user: APP_DB_USER, password: password("postgres-app-password") }
+            ? { user: APP_DB_USER, password: password("app-password") }
             : { user: DATABASE.ownerUser, password: this.ownerPassword };
 
-        // Stage 4: passwords as files (the image's *_FILE convention); before, in plain env (the lesson).
+        // Passwords as files (the image's *_FILE convention), or in plain env (stages 1-3's lesson).
         const secretFiles: LabFile[] = [];
         const secretEnv = (key: string, fileKey: string, path: string, value: pulumi.Output<string>) => {
-            if (!profile.hardening) return [env(key, value)];
+            if (!secretsAsFiles) return [env(key, value)];
             secretFiles.push({ name: baseOf(path), content: value, mode: "0440" });
             return [env(fileKey, path)];
         };
@@ -82,11 +94,12 @@ export class PostgresCluster extends pulumi.ComponentResource {
             // samenet: any address on a network the primary sits on (stages 2-3's flat network);
             // stage 4 names the replica's one address and the app instances' block.
             replicationCidr: lp ? `${DATA_ADDRESSES.postgresReplica}/32` : "samenet",
-            replication: profile.database.replica,
+            replication: args.replica,
             ...(lp ? { leastPrivilege: { appUser: APP_DB_USER, appCidr: DATA_ADDRESSES.appInstancesCidr } } : {}),
         });
-        const primaryFiles = containerFiles(this, profile, {
-            consumer: SERVICES.postgresPrimary,
+        const primaryFiles = containerFiles(this, style, {
+            consumer: `${name}-primary`,
+            service: SERVICES.postgresPrimary,
             image: image.imageId,
             tier: "data",
             runAs: IMAGE_USERS.postgres,
@@ -96,44 +109,45 @@ export class PostgresCluster extends pulumi.ComponentResource {
             ],
         });
 
-        const primaryData = new docker.Volume("postgres-primary-data", {
-            name: dockerName(profile, "postgres-primary-data"),
+        const primaryData = new docker.Volume(`${name}-primary-data`, {
+            name: dockerName(style.stage, "postgres-primary-data"),
             labels,
         }, { parent: this });
-        this.primary = new docker.Container(SERVICES.postgresPrimary, {
-            name: dockerName(profile, SERVICES.postgresPrimary),
+        this.primary = new docker.Container(`${name}-primary`, {
+            name: dockerName(style.stage, SERVICES.postgresPrimary),
             image: image.imageId,
             envs: primaryEnv,
             command: ["postgres", ...postgresArgs(postgresSettings("primary"))],
             uploads: primaryFiles.uploads,
             volumes: [{ volumeName: primaryData.name, containerPath: POSTGRES_PATHS.dataDir }, ...primaryFiles.volumes],
-            networksAdvanced: networks.attach([{ tier: "data", aliases: [SERVICES.postgresPrimary], ipv4Address: DATA_ADDRESSES.postgresPrimary }]),
-            ports: profile.database.publish ? publish(profile, CONTAINER_PORTS.postgres, lab.ports.db) : [],
+            networksAdvanced: tiers.attach([{ tier: "data", aliases: [SERVICES.postgresPrimary], ipv4Address: DATA_ADDRESSES.postgresPrimary }]),
+            ports: args.publish ? publish(style, CONTAINER_PORTS.postgres, args.publish.primary) : [],
             labels: [...labels, ...primaryFiles.labels],
             ...healthcheck,
             ...hardened,
         }, containerOptions(this, primaryFiles.dependsOn));
 
         if (replicationPassword) {
-            const replicaFiles = containerFiles(this, profile, {
-                consumer: SERVICES.postgresReplica,
+            const replicaFiles = containerFiles(this, style, {
+                consumer: `${name}-replica`,
+                service: SERVICES.postgresReplica,
                 image: image.imageId,
                 tier: "data",
                 runAs: IMAGE_USERS.postgres,
                 dirs: [
-                    { dir: ENTRYPOINT_DIR, files: [{ name: ENTRYPOINT_FILE, content: renderReplicaEntrypoint({ passwordFile: profile.hardening }), mode: "0555" }] },
-                    ...(profile.hardening
+                    { dir: ENTRYPOINT_DIR, files: [{ name: ENTRYPOINT_FILE, content: renderReplicaEntrypoint(), mode: "0555" }] },
+                    ...(secretsAsFiles
                         ? [{ dir: SECRETS_DIR, files: [{ name: baseOf(POSTGRES_SECRET_PATHS.replicationPassword), content: replicationPassword, mode: "0440" as const }] }]
                         : []),
                 ],
             });
-            const replicaData = new docker.Volume("postgres-replica-data", {
-                name: dockerName(profile, "postgres-replica-data"),
+            const replicaData = new docker.Volume(`${name}-replica-data`, {
+                name: dockerName(style.stage, "postgres-replica-data"),
                 labels,
             }, { parent: this });
             this.replicaHost = SERVICES.postgresReplica;
-            this.replica = new docker.Container(SERVICES.postgresReplica, {
-                name: dockerName(profile, SERVICES.postgresReplica),
+            this.replica = new docker.Container(`${name}-replica`, {
+                name: dockerName(style.stage, SERVICES.postgresReplica),
                 image: image.imageId,
                 // The image's data volume belongs to postgres: clone as that user, no root needed.
                 user: "postgres",
@@ -145,14 +159,14 @@ export class PostgresCluster extends pulumi.ComponentResource {
                     env(REPLICA_ENV.primaryPort, CONTAINER_PORTS.postgres),
                     env(REPLICA_ENV.replicationUser, DATABASE.replicationUser),
                     env(REPLICA_ENV.replicationSlot, DATABASE.replicationSlot),
-                    ...(profile.hardening
+                    ...(secretsAsFiles
                         ? [env(LEAST_PRIVILEGE_ENV.replicationPasswordFile, POSTGRES_SECRET_PATHS.replicationPassword)]
                         : [env(REPLICA_ENV.replicationPassword, replicationPassword)]),
                 ],
                 uploads: replicaFiles.uploads,
                 volumes: [{ volumeName: replicaData.name, containerPath: POSTGRES_PATHS.dataDir }, ...replicaFiles.volumes],
-                networksAdvanced: networks.attach([{ tier: "data", aliases: [SERVICES.postgresReplica], ipv4Address: DATA_ADDRESSES.postgresReplica }]),
-                ports: profile.database.publish ? publish(profile, CONTAINER_PORTS.postgres, lab.ports.dbReplica) : [],
+                networksAdvanced: tiers.attach([{ tier: "data", aliases: [SERVICES.postgresReplica], ipv4Address: DATA_ADDRESSES.postgresReplica }]),
+                ports: args.publish ? publish(style, CONTAINER_PORTS.postgres, args.publish.replica) : [],
                 labels: [...labels, ...replicaFiles.labels],
                 ...healthcheck,
                 ...hardened,

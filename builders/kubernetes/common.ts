@@ -1,25 +1,27 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LabConfig } from "../../program/config";
 import { KubeNamespace, LABELS, PROJECT, TierLabel } from "../../program/names";
-import { KubernetesProfile, StageProfile } from "../../profiles/profile";
+import { StageNumber } from "../../profiles/profile";
 
 /** The core/v1 input shapes (a namespace alias: `type` cannot name a namespace). */
 import Input = k8s.types.input.core.v1;
 
-/** What every component of the Kubernetes builder receives. */
-export interface KubeContext {
-    readonly lab: LabConfig;
-    readonly k8s: KubernetesProfile;
-    /** The namespaces and their NetworkPolicies: every object waits for them, so no pod starts unfenced. */
+/**
+ * What every object of a stage shares, whichever component creates it: its stage (labels), the
+ * namespaces and NetworkPolicies it must wait for (so no pod starts unfenced), and whether pods
+ * are hardened (the profile's `hardening`: the restricted securityContext and limits).
+ */
+export interface KubeScope {
+    readonly stage: StageNumber;
     readonly ready: pulumi.Resource[];
+    readonly hardening: boolean;
 }
 
 /** The lab's ownership labels, plus the service a pod belongs to (selectors match on it). */
-export function labLabels(profile: StageProfile, tier: TierLabel, service?: string): Record<string, string> {
+export function labLabels(stage: StageNumber, tier: TierLabel, service?: string): Record<string, string> {
     return {
         [LABELS.project]: PROJECT,
-        [LABELS.stage]: String(profile.stage),
+        [LABELS.stage]: String(stage),
         [LABELS.tier]: tier,
         ...(service ? { [LABELS.service]: service } : {}),
     };
@@ -32,9 +34,9 @@ export function selectorOf(service: string): Record<string, string> {
 
 /** Metadata with an explicit name (no auto-naming: NetworkPolicies, docs and kubectl name them). */
 export function meta(
-    profile: StageProfile, name: string, namespace: KubeNamespace | undefined, tier: TierLabel, service?: string,
+    stage: StageNumber, name: string, namespace: KubeNamespace | undefined, tier: TierLabel, service?: string,
 ): k8s.types.input.meta.v1.ObjectMeta {
-    return { name, ...(namespace ? { namespace } : {}), labels: labLabels(profile, tier, service) };
+    return { name, ...(namespace ? { namespace } : {}), labels: labLabels(stage, tier, service) };
 }
 
 /**
@@ -46,8 +48,8 @@ export function objectOptions(parent: pulumi.Resource, dependsOn: pulumi.Input<p
 }
 
 /** objectOptions for an object inside a lab namespace: after the namespaces and their policies. */
-export function inLab(ctx: KubeContext, parent: pulumi.Resource, dependsOn: pulumi.Input<pulumi.Resource>[] = []): pulumi.CustomResourceOptions {
-    return objectOptions(parent, [...ctx.ready, ...dependsOn]);
+export function inLab(scope: KubeScope, parent: pulumi.Resource, dependsOn: pulumi.Input<pulumi.Resource>[] = []): pulumi.CustomResourceOptions {
+    return objectOptions(parent, [...scope.ready, ...dependsOn]);
 }
 
 /** uid and gid a container runs as: the image's own non-root user (IMAGE_USERS), as numbers. */
@@ -59,31 +61,42 @@ export function ids(user: string): { uid: number; gid: number } {
 
 /**
  * Pod Security "restricted" for a container (stage 4's hardening in Kubernetes' words): non-root,
- * no privilege escalation, every capability dropped, read-only root filesystem, RuntimeDefault seccomp.
+ * no privilege escalation, every capability dropped, read-only root filesystem, RuntimeDefault
+ * seccomp. Without hardening, nothing: the image's defaults (and the pack's findings).
  */
-export function restrictedContainer(user: string): Input.SecurityContext {
+export function containerSecurity(scope: KubeScope, user: string): { securityContext?: Input.SecurityContext } {
+    if (!scope.hardening) return {};
     const { uid, gid } = ids(user);
     return {
-        runAsNonRoot: true,
-        runAsUser: uid,
-        runAsGroup: gid,
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        readOnlyRootFilesystem: true,
-        capabilities: { drop: ["ALL"] },
-        seccompProfile: { type: "RuntimeDefault" },
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: uid,
+            runAsGroup: gid,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+        },
     };
 }
 
-/** The pod's side: the same user, and fsGroup so mounted secrets are readable by the server's group only. */
-export function restrictedPod(user: string): Input.PodSecurityContext {
+/**
+ * The pod's side: the same user, and fsGroup so mounted secrets are readable by the server's group
+ * only. Without hardening, only fsGroup (secret files mode 0440 must stay readable by the server).
+ */
+export function podSecurity(scope: KubeScope, user: string): Input.PodSecurityContext {
     const { uid, gid } = ids(user);
+    if (!scope.hardening) return { fsGroup: gid };
     return { runAsNonRoot: true, runAsUser: uid, runAsGroup: gid, fsGroup: gid, seccompProfile: { type: "RuntimeDefault" } };
 }
 
-/** Requests and limits: a request so the scheduler and the HPA can count, limits so one pod cannot starve the node. */
-export function resources(cpu: string, memory: string, cpuLimit: string, memoryLimit: string): Input.ResourceRequirements {
-    return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } };
+/**
+ * Requests always (the scheduler and the HPA count them); limits with hardening, so one pod cannot
+ * starve the node (stage 4's memory and CPU caps).
+ */
+export function resources(scope: KubeScope, cpu: string, memory: string, cpuLimit: string, memoryLimit: string): Input.ResourceRequirements {
+    return { requests: { cpu, memory }, ...(scope.hardening ? { limits: { cpu: cpuLimit, memory: memoryLimit } } : {}) };
 }
 
 /** Writable scratch space on a read-only root filesystem (what stage 4's tmpfs mounts were). */
@@ -102,14 +115,14 @@ export interface PodArgs {
     readonly terminationGracePeriodSeconds?: number;
 }
 
-/** A pod spec the restricted profile admits, with its own ServiceAccount and no API token. */
-export function podSpec(args: PodArgs): Input.PodSpec {
+/** A pod spec with its own ServiceAccount and no API token; restricted when the stage hardens. */
+export function podSpec(scope: KubeScope, args: PodArgs): Input.PodSpec {
     return {
         serviceAccountName: args.serviceAccountName,
         automountServiceAccountToken: args.apiToken === true,
         // No *_SERVICE_HOST variables from every Service of the namespace: DNS names only.
         enableServiceLinks: false,
-        securityContext: restrictedPod(args.user),
+        securityContext: podSecurity(scope, args.user),
         containers: args.containers,
         ...(args.volumes?.length ? { volumes: args.volumes } : {}),
         ...(args.restartPolicy ? { restartPolicy: args.restartPolicy } : {}),
@@ -117,52 +130,88 @@ export function podSpec(args: PodArgs): Input.PodSpec {
     };
 }
 
+/** Where an object lives and whom it belongs to: the four things every helper below needs. */
+export interface Place {
+    readonly scope: KubeScope;
+    readonly parent: pulumi.Resource;
+    /** The component's name: children are named under it, so a second component cannot clash. */
+    readonly prefix: string;
+    readonly namespace: KubeNamespace;
+    readonly tier: TierLabel;
+}
+
 /** A workload's own ServiceAccount; the token is mounted nowhere unless a pod asks for it. */
-export function serviceAccount(
-    ctx: KubeContext, parent: pulumi.Resource, name: string, namespace: KubeNamespace, tier: TierLabel,
-): k8s.core.v1.ServiceAccount {
-    return new k8s.core.v1.ServiceAccount(`${namespace}-${name}`, {
-        metadata: meta(ctx.lab.profile, name, namespace, tier, name),
+export function serviceAccount(at: Place, name: string): k8s.core.v1.ServiceAccount {
+    return new k8s.core.v1.ServiceAccount(`${at.prefix}-${name}-sa`, {
+        metadata: meta(at.scope.stage, name, at.namespace, at.tier, name),
         automountServiceAccountToken: false,
-    }, inLab(ctx, parent));
+    }, inLab(at.scope, at.parent));
 }
 
 /** A Secret from Pulumi secrets: stringData, so the values stay secrets in the state and the preview. */
-export function secret(
-    ctx: KubeContext, parent: pulumi.Resource, name: string, namespace: KubeNamespace, tier: TierLabel,
-    data: Record<string, pulumi.Input<string>>,
-): k8s.core.v1.Secret {
-    return new k8s.core.v1.Secret(`${namespace}-${name}`, {
-        metadata: meta(ctx.lab.profile, name, namespace, tier),
+export function secret(at: Place, name: string, data: Record<string, pulumi.Input<string>>): k8s.core.v1.Secret {
+    return new k8s.core.v1.Secret(`${at.prefix}-${name}`, {
+        metadata: meta(at.scope.stage, name, at.namespace, at.tier),
         type: "Opaque",
         stringData: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, pulumi.secret(v)])),
-    }, inLab(ctx, parent));
+    }, inLab(at.scope, at.parent));
 }
 
-export function configMap(
-    ctx: KubeContext, parent: pulumi.Resource, name: string, namespace: KubeNamespace, tier: TierLabel,
-    data: Record<string, pulumi.Input<string>>,
-): k8s.core.v1.ConfigMap {
-    return new k8s.core.v1.ConfigMap(`${namespace}-${name}`, {
-        metadata: meta(ctx.lab.profile, name, namespace, tier),
+export function configMap(at: Place, name: string, data: Record<string, pulumi.Input<string>>): k8s.core.v1.ConfigMap {
+    return new k8s.core.v1.ConfigMap(`${at.prefix}-${name}`, {
+        metadata: meta(at.scope.stage, name, at.namespace, at.tier),
         data,
-    }, inLab(ctx, parent));
+    }, inLab(at.scope, at.parent));
 }
 
 /** A ClusterIP Service (or headless, for StatefulSets and DNS discovery) in front of one service's pods. */
 export function clusterService(
-    ctx: KubeContext, parent: pulumi.Resource, name: string, namespace: KubeNamespace, tier: TierLabel,
-    service: string, ports: { name: string; port: number }[], headless = false,
+    at: Place, name: string, service: string, ports: { name: string; port: number }[], headless = false,
 ): k8s.core.v1.Service {
-    return new k8s.core.v1.Service(`${namespace}-${name}`, {
-        metadata: meta(ctx.lab.profile, name, namespace, tier, service),
+    return new k8s.core.v1.Service(`${at.prefix}-${name}-service`, {
+        metadata: meta(at.scope.stage, name, at.namespace, at.tier, service),
         spec: {
             type: "ClusterIP",
             ...(headless ? { clusterIP: "None", publishNotReadyAddresses: false } : {}),
             selector: selectorOf(service),
             ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.port, protocol: "TCP" })),
         },
-    }, inLab(ctx, parent));
+    }, inLab(at.scope, at.parent));
+}
+
+export interface WorkloadArgs {
+    /** The service's name: the Deployment's, its pods' label and its ServiceAccount's. */
+    readonly service: string;
+    readonly pod: Omit<PodArgs, "serviceAccountName">;
+    readonly replicas?: number;
+    readonly strategy?: k8s.types.input.apps.v1.DeploymentStrategy;
+    /** Labels the pods carry besides the lab's (stage 6's region). */
+    readonly podLabels?: Record<string, string>;
+    /** Other fields of the Deployment's spec (minReadySeconds, ...). */
+    readonly spec?: Partial<k8s.types.input.apps.v1.DeploymentSpec>;
+    readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * A Deployment of one service with its own ServiceAccount, written once for every server that is
+ * one: the app, Nginx, Redis, Vault, Prometheus. Its selector is the service label alone.
+ */
+export function workload(at: Place, w: WorkloadArgs): k8s.apps.v1.Deployment {
+    const sa = serviceAccount(at, w.service);
+    const metadata = meta(at.scope.stage, w.service, at.namespace, at.tier, w.service);
+    return new k8s.apps.v1.Deployment(`${at.prefix}-${w.service}`, {
+        metadata,
+        spec: {
+            ...(w.replicas !== undefined ? { replicas: w.replicas } : {}),
+            ...(w.strategy ? { strategy: w.strategy } : {}),
+            ...w.spec,
+            selector: { matchLabels: selectorOf(w.service) },
+            template: {
+                metadata: { labels: { ...labLabels(at.scope.stage, at.tier, w.service), ...w.podLabels } },
+                spec: podSpec(at.scope, { ...w.pod, serviceAccountName: sa.metadata.name }),
+            },
+        },
+    }, inLab(at.scope, at.parent, w.dependsOn ?? []));
 }
 
 /** Fully qualified DNS name of a Service: what a pod in another namespace resolves. */

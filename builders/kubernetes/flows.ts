@@ -1,5 +1,5 @@
 import { CONTAINER_PORTS, KUBE_NAMESPACES, KubeNamespace, METRICS_PORTS, SERVICES, VAULT_PORT } from "../../program/names";
-import { NGINX_TLS_PORT } from "../../renderers/nginx-edge";
+import { NGINX_TLS_PORT } from "../../renderers/nginx";
 import { StageProfile } from "../../profiles/profile";
 
 /** One end of a flow: a service's pods in a namespace. */
@@ -50,13 +50,19 @@ export function labFlows(profile: StageProfile): Flow[] {
         flows.push(
             { from: at(edge, SERVICES.nginx), to: at(app, SERVICES.app), port: CONTAINER_PORTS.app, why: "the edge proxies to the app" },
             { from: at(app, SERVICES.app), to: at(data, SERVICES.postgresPrimary), port: CONTAINER_PORTS.postgres, why: "the app writes to the primary" },
-            { from: at(app, SERVICES.app), to: at(data, SERVICES.postgresReplica), port: CONTAINER_PORTS.postgres, why: "the app reads from the replica" },
-            { from: at(app, SERVICES.app), to: at(data, SERVICES.redis), port: CONTAINER_PORTS.redis, why: "the app caches in Redis" },
-            { from: at(app, SERVICES.app), to: at(data, SERVICES.vault), port: VAULT_PORT, why: "the app reads its credentials from Vault" },
         );
+        if (profile.database.replica) {
+            flows.push({ from: at(app, SERVICES.app), to: at(data, SERVICES.postgresReplica), port: CONTAINER_PORTS.postgres, why: "the app reads from the replica" });
+        }
+        if (profile.cache) {
+            flows.push({ from: at(app, SERVICES.app), to: at(data, SERVICES.redis), port: CONTAINER_PORTS.redis, why: "the app caches in Redis" });
+        }
+        flows.push({ from: at(app, SERVICES.app), to: at(data, SERVICES.vault), port: VAULT_PORT, why: "the app reads its credentials from Vault" });
+    }
+    if (profile.database.replica) {
+        flows.push({ from: at(data, SERVICES.postgresReplica), to: at(data, SERVICES.postgresPrimary), port: CONTAINER_PORTS.postgres, why: "the replica streams WAL from the primary" });
     }
     flows.push(
-        { from: at(data, SERVICES.postgresReplica), to: at(data, SERVICES.postgresPrimary), port: CONTAINER_PORTS.postgres, why: "the replica streams WAL from the primary" },
         { from: at(data, SERVICES.vaultBootstrap), to: at(data, SERVICES.vault), port: VAULT_PORT, why: "the bootstrap job writes the app's secret, policy and token" },
     );
     if (profile.kubernetes?.observability) {
@@ -68,12 +74,17 @@ export function labFlows(profile: StageProfile): Flow[] {
     return flows;
 }
 
+/** The port the edge's NodePort reaches in the Nginx pods: HTTPS, or plain HTTP without TLS. */
+export function edgeListenPort(profile: StageProfile): number {
+    return profile.tls ? NGINX_TLS_PORT : CONTAINER_PORTS.nginx;
+}
+
 /** The chaos job reaches the API server (not a pod: the nodes' address) on these ports. */
 export const API_SERVER_PORTS = [443, 6443];
 
 export function externalFlows(profile: StageProfile): ExternalFlow[] {
     const flows: ExternalFlow[] = [
-        { direction: "ingress", pod: { namespace: KUBE_NAMESPACES.edge, service: SERVICES.nginx }, ports: [NGINX_TLS_PORT], why: "the NodePort: the only way in" },
+        { direction: "ingress", pod: { namespace: KUBE_NAMESPACES.edge, service: SERVICES.nginx }, ports: [edgeListenPort(profile)], why: "the NodePort: the only way in" },
     ];
     if (profile.kubernetes?.chaos) {
         flows.push({ direction: "egress", pod: { namespace: KUBE_NAMESPACES.ops, service: SERVICES.chaos }, ports: API_SERVER_PORTS, why: "the chaos job asks the API server to delete a pod" });

@@ -1,137 +1,122 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CONTAINER_PORTS, IMAGE_USERS, KUBE_NAMESPACES, METRICS_PORTS, SERVICES } from "../../program/names";
-import { NginxUpstream, renderNginxConf } from "../../renderers/nginx";
-import { NGINX_READ_ONLY_ROOT_PATHS, NGINX_TLS_PORT } from "../../renderers/nginx-edge";
-import { EDGE_RATE_LIMIT, edgeCertificate } from "../shared";
+import { NGINX_TLS_PORT, NginxUpstream } from "../../renderers/nginx";
+import { EDGE_FILES, edgeCertificate, edgeConf } from "../shared";
 import {
-    KubeContext, SECRET_MODE, clusterService, configMap, inLab, meta, podSpec, resources, restrictedContainer, scratch, secret,
-    selectorOf, serviceAccount,
+    KubeScope, Place, SECRET_MODE, clusterService, configMap, containerSecurity, inLab, meta, resources, scratch, secret, selectorOf, workload,
 } from "./common";
 
-/** Stage 4's folder for the config, certificate and key: the same paths on Kubernetes. */
-const LAB_CONF_DIR = "/etc/nginx/lab";
 /** The exporter's user: nobody. */
 const EXPORTER_USER = "65534:65534";
 
 export interface EdgeArgs {
+    readonly scope: KubeScope;
+    readonly image: string;
     /** The app's Services, first region first; later ones become backup upstreams (failover). */
     readonly regions: { readonly name: string; readonly host: string }[];
+    /** HTTPS (the profile's `tls`): the NodePort serves it, plain HTTP redirects to this host port. */
+    readonly tls?: { readonly nodePort: number; readonly redirectPort: number };
+    /** Without TLS: the NodePort of plain HTTP. */
+    readonly httpNodePort: number;
+    readonly rateLimit: boolean;
+    /** Stage 6: stub_status and the Prometheus exporter sidecar, with a headless Service to scrape it. */
+    readonly exporter?: { readonly image: string };
     readonly dependsOn: pulumi.Resource[];
 }
 
 /**
  * Nginx as the only way in: a Deployment of two pods behind a NodePort Service (kind maps the
  * NodePort to 127.0.0.1 on the host; a LoadBalancer would never get an address there). TLS, headers
- * and the rate limit are stage 4's, from the same renderer; the upstream is the app's Service, and
- * from stage 6 the second region is a backup server. Stage 6 adds stub_status on loopback and the
- * Prometheus exporter as a sidecar.
+ * and the rate limit come from the same nginx.conf as on Docker; the upstream is the app's Service,
+ * and from stage 6 the second region is a backup server. Stage 6 adds stub_status on loopback and
+ * the Prometheus exporter as a sidecar.
  */
 export class Edge extends pulumi.ComponentResource {
-    readonly certificatePem: pulumi.Output<string>;
+    readonly certificatePem?: pulumi.Output<string>;
     readonly service: k8s.core.v1.Service;
 
-    constructor(name: string, ctx: KubeContext, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("devsecops:kubernetes:Edge", name, {}, opts);
-        const { lab, k8s: kube } = ctx;
-        const { profile } = lab;
-        const ns = KUBE_NAMESPACES.edge;
-        const tier = "edge";
-        const { keyPem, certPem } = edgeCertificate(this);
-        this.certificatePem = certPem;
-
+        const { scope } = args;
+        const at: Place = { scope, parent: this, prefix: name, namespace: KUBE_NAMESPACES.edge, tier: "edge" };
         const upstreams: NginxUpstream[] = args.regions.map((r, i) => ({ name: r.name, host: r.host, port: CONTAINER_PORTS.app, backup: i > 0 }));
-        const conf = renderNginxConf({
-            listenPort: CONTAINER_PORTS.nginx,
+        const conf = edgeConf({
             upstreams,
-            user: null,
-            paths: NGINX_READ_ONLY_ROOT_PATHS,
-            tls: {
-                certificatePath: `${LAB_CONF_DIR}/tls.crt`,
-                keyPath: `${LAB_CONF_DIR}/tls.key`,
-                listenPort: NGINX_TLS_PORT,
-                // The learner types the host port kind maps to the NodePort.
-                redirectPort: lab.ports.edgeTls,
-            },
-            rateLimit: profile.rateLimit ? EDGE_RATE_LIMIT : undefined,
-            ...(kube.observability ? { statusPort: METRICS_PORTS.nginxStatus } : {}),
+            // The learner types the host port kind maps to the NodePort.
+            tls: args.tls ? { redirectPort: args.tls.redirectPort } : undefined,
+            rateLimit: args.rateLimit,
+            readOnlyRoot: scope.hardening,
+            ...(args.exporter ? { statusPort: METRICS_PORTS.nginxStatus } : {}),
         });
-        const sa = serviceAccount(ctx, this, SERVICES.nginx, ns, tier);
-        const confMap = configMap(ctx, this, "nginx-conf", ns, tier, { "nginx.conf": conf });
-        const keys = secret(ctx, this, "nginx-tls", ns, tier, { "tls.crt": certPem, "tls.key": keyPem });
+        const confMap = configMap(at, "nginx-conf", { [EDGE_FILES.conf]: conf });
+        const sources: k8s.types.input.core.v1.VolumeProjection[] = [{ configMap: { name: confMap.metadata.name } }];
+        if (args.tls) {
+            const { keyPem, certPem } = edgeCertificate(name, this);
+            this.certificatePem = certPem;
+            const keys = secret(at, "nginx-tls", { [EDGE_FILES.certificate]: certPem, [EDGE_FILES.key]: keyPem });
+            sources.push({ secret: { name: keys.metadata.name } });
+        }
         const tmp = scratch("tmp", "/tmp");
         const http = (path: string) => ({ httpGet: { path, port: CONTAINER_PORTS.nginx, scheme: "HTTP" } });
-
         const nginx: k8s.types.input.core.v1.Container = {
             name: SERVICES.nginx,
-            image: lab.images.nginx,
+            image: args.image,
             imagePullPolicy: "IfNotPresent",
-            command: ["nginx", "-c", `${LAB_CONF_DIR}/nginx.conf`, "-g", "daemon off;"],
+            command: ["nginx", "-c", `${EDGE_FILES.dir}/${EDGE_FILES.conf}`, "-g", "daemon off;"],
             ports: [
-                { name: "https", containerPort: NGINX_TLS_PORT, protocol: "TCP" },
+                ...(args.tls ? [{ name: "https", containerPort: NGINX_TLS_PORT, protocol: "TCP" }] : []),
                 { name: "http", containerPort: CONTAINER_PORTS.nginx, protocol: "TCP" },
             ],
             readinessProbe: { ...http("/nginx-health"), periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 2 },
             livenessProbe: { ...http("/nginx-health"), periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
-            resources: resources("50m", "32Mi", "250m", "64Mi"),
-            securityContext: restrictedContainer(IMAGE_USERS.nginx),
-            volumeMounts: [tmp.mount, { name: "lab", mountPath: LAB_CONF_DIR, readOnly: true }],
+            resources: resources(scope, "50m", "32Mi", "250m", "64Mi"),
+            ...containerSecurity(scope, IMAGE_USERS.nginx),
+            volumeMounts: [tmp.mount, { name: "lab", mountPath: EDGE_FILES.dir, readOnly: true }],
         };
-        const exporter: k8s.types.input.core.v1.Container = {
+        const exporter: k8s.types.input.core.v1.Container[] = args.exporter ? [{
             name: "nginx-exporter",
-            image: lab.images.nginxExporter,
+            image: args.exporter.image,
             imagePullPolicy: "IfNotPresent",
             args: [`--nginx.scrape-uri=http://127.0.0.1:${METRICS_PORTS.nginxStatus}/stub_status`, `--web.listen-address=:${METRICS_PORTS.nginxExporter}`],
             ports: [{ name: "metrics", containerPort: METRICS_PORTS.nginxExporter, protocol: "TCP" }],
             readinessProbe: { tcpSocket: { port: METRICS_PORTS.nginxExporter }, periodSeconds: 10 },
             livenessProbe: { tcpSocket: { port: METRICS_PORTS.nginxExporter }, periodSeconds: 20 },
-            resources: resources("10m", "16Mi", "100m", "32Mi"),
-            securityContext: restrictedContainer(EXPORTER_USER),
-        };
-        const deployment = new k8s.apps.v1.Deployment(`${ns}-nginx`, {
-            metadata: meta(profile, SERVICES.nginx, ns, tier, SERVICES.nginx),
-            spec: {
-                replicas: 2,
-                selector: { matchLabels: selectorOf(SERVICES.nginx) },
-                strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-                template: {
-                    metadata: { labels: meta(profile, SERVICES.nginx, ns, tier, SERVICES.nginx).labels },
-                    spec: podSpec({
-                        serviceAccountName: sa.metadata.name,
-                        user: IMAGE_USERS.nginx,
-                        containers: kube.observability ? [nginx, exporter] : [nginx],
-                        volumes: [
-                            tmp.volume,
-                            // One folder, as on Docker: the rendered config next to the certificate and key.
-                            {
-                                name: "lab",
-                                projected: {
-                                    defaultMode: SECRET_MODE,
-                                    sources: [
-                                        { configMap: { name: confMap.metadata.name } },
-                                        { secret: { name: keys.metadata.name } },
-                                    ],
-                                },
-                            },
-                        ],
-                    }),
-                },
+            resources: resources(scope, "10m", "16Mi", "100m", "32Mi"),
+            ...containerSecurity(scope, EXPORTER_USER),
+        }] : [];
+        const deployment = workload(at, {
+            service: SERVICES.nginx,
+            replicas: 2,
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+            pod: {
+                user: IMAGE_USERS.nginx,
+                containers: [nginx, ...exporter],
+                volumes: [
+                    tmp.volume,
+                    // One folder, as on Docker: the rendered config next to the certificate and key.
+                    { name: "lab", projected: { defaultMode: SECRET_MODE, sources } },
+                ],
             },
-        }, inLab(ctx, this, args.dependsOn));
+            dependsOn: args.dependsOn,
+        });
 
         // NodePort, never LoadBalancer: kind has no load balancer and Pulumi would wait forever.
-        this.service = new k8s.core.v1.Service(`${ns}-nginx`, {
-            metadata: meta(profile, SERVICES.nginx, ns, tier, SERVICES.nginx),
+        const port = args.tls
+            ? { name: "https", port: NGINX_TLS_PORT, targetPort: NGINX_TLS_PORT, nodePort: args.tls.nodePort, protocol: "TCP" }
+            : { name: "http", port: CONTAINER_PORTS.nginx, targetPort: CONTAINER_PORTS.nginx, nodePort: args.httpNodePort, protocol: "TCP" };
+        this.service = new k8s.core.v1.Service(`${name}-nginx-service`, {
+            metadata: meta(scope.stage, SERVICES.nginx, at.namespace, at.tier, SERVICES.nginx),
             spec: {
                 type: "NodePort",
                 selector: selectorOf(SERVICES.nginx),
                 // Keeps the client's address, so the rate limit counts clients and not the node.
                 externalTrafficPolicy: "Local",
-                ports: [{ name: "https", port: NGINX_TLS_PORT, targetPort: NGINX_TLS_PORT, nodePort: lab.kubernetes.edgeNodePort, protocol: "TCP" }],
+                ports: [port],
             },
-        }, inLab(ctx, this, [deployment]));
-        if (kube.observability) {
-            clusterService(ctx, this, "nginx-pods", ns, tier, SERVICES.nginx, [{ name: "metrics", port: METRICS_PORTS.nginxExporter }], true);
+        }, inLab(scope, this, [deployment]));
+        if (args.exporter) {
+            clusterService(at, "nginx-pods", SERVICES.nginx, [{ name: "metrics", port: METRICS_PORTS.nginxExporter }], true);
         }
         this.registerOutputs({});
     }

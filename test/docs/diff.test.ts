@@ -49,25 +49,25 @@ describe("docs: diff between stages, computed", () => {
     it("1 → 2: a replica and more app instances, nothing removed", () => {
         const d = diff(1, 2);
         assert.deepEqual(d.profile.map((c) => c.field), ["app.replicated", "database.replica", "loadBalancer"]);
-        assert.deepEqual(names(d.added, CONTAINER), ["app-2", "app-3", "postgres-replica"]);
+        assert.deepEqual(names(d.added, CONTAINER), ["app-2", "app-3", "database-replica"]);
         assert.deepEqual(d.removed, []);
-        assert.deepEqual(d.changed.find((c) => c.name === "app-1")?.inputs, ["envs"], "app-1 learns the replica's address");
+        assert.deepEqual(d.changed.find((c) => c.name === "app-1")?.inputs, ["envs", "networksAdvanced"], "app-1 learns the replica's address and joins the round robin");
         assert.ok(d.policies.some((p) => p.name === "no-single-point-of-failure"));
     });
 
     it("2 → 3: Nginx and Redis come, the app instances stop publishing their ports", () => {
         const d = diff(2, 3);
-        assert.deepEqual(names(d.added, CONTAINER), ["nginx", "redis"]);
+        assert.deepEqual(names(d.added, CONTAINER), ["cache-server", "edge-nginx"]);
         for (const app of ["app-1", "app-2", "app-3"]) assert.ok(d.changed.find((c) => c.name === app)!.inputs.includes("ports"), app);
-        assert.ok(d.changed.find((c) => c.name === "postgres-primary")!.inputs.includes("ports"));
+        assert.ok(d.changed.find((c) => c.name === "database-primary")!.inputs.includes("ports"));
         assert.deepEqual(d.profile.find((c) => c.field === "loadBalancer"), { field: "loadBalancer", from: "dns-round-robin", to: "nginx" });
     });
 
     it("3 → 4: the flat network goes, three tier networks and Vault come, TLS and hardening turn mandatory", () => {
         const d = diff(3, 4);
-        assert.deepEqual(names(d.removed, NETWORK), ["lab-network"]);
-        assert.deepEqual(names(d.added, NETWORK), ["app-network", "data-network", "edge-network"]);
-        assert.ok(names(d.added, CONTAINER).includes("vault") && names(d.added, CONTAINER).includes("vault-bootstrap"));
+        assert.deepEqual(names(d.removed, NETWORK), ["tiers-flat"]);
+        assert.deepEqual(names(d.added, NETWORK), ["tiers-app", "tiers-data", "tiers-edge"]);
+        assert.ok(names(d.added, CONTAINER).includes("secrets-server") && names(d.added, CONTAINER).includes("secrets-bootstrap"));
         assert.ok(d.changed.find((c) => c.name === "app-1")!.inputs.includes("readOnly"));
         for (const p of ["tls-at-edge", "docker-non-root", "data-network-internal"]) assert.ok(d.policies.some((x) => x.name === p), p);
         assert.ok(d.profile.some((c) => c.field === "secretsFrom" && c.from === "env" && c.to === "vault"));
@@ -75,7 +75,7 @@ describe("docs: diff between stages, computed", () => {
 
     it("a stage-specific name alone is not a change", () => {
         const d = diff(2, 3);
-        assert.ok(!d.changed.some((c) => c.name === "postgres-data" || (c.inputs.length === 1 && c.inputs[0] === "name")));
+        assert.ok(!d.changed.some((c) => c.name === "database-primary-data" || (c.inputs.length === 1 && c.inputs[0] === "name")));
     });
 
     it("4 → 5 (when stage 5 exists): every Docker resource goes, the Kubernetes ones come", function () {
@@ -90,9 +90,9 @@ describe("docs: diff between stages, computed", () => {
         const text = renderDiff(diff(1, 2));
         assert.match(text, /^Profile \(3\):\n- `app\.replicated`: false → true/);
         assert.match(text, /^Resources added \(5\):$/m);
-        assert.match(text, /^- Container `postgres-replica`$/m);
+        assert.match(text, /^- Container `database-replica`$/m);
         assert.match(text, /^Resources removed \(0\):\n- none\n\nResources changed/m);
-        assert.match(text, /^- Container `app-1`: envs$/m);
+        assert.match(text, /^- Container `app-1`: envs, networksAdvanced$/m);
         assert.match(text, /^- `no-single-point-of-failure` \(high\): advisory → mandatory$/m);
     });
 });

@@ -61,10 +61,10 @@ describe("docs: the topology diagram of every stage, from the program under mock
                             [`devsecops-s${stage}-app-network`, true],
                             [`devsecops-s${stage}-data-network`, true],
                         ]);
-                        assert.match(mermaid, new RegExp(`subgraph network_data_network\\["network devsecops-s${stage}-data-network \\(internal, 10\\.213\\.3\\.0/24\\)"\\]`));
-                        assert.equal(node(t, (n) => n.id === SERVICES.nginx)[0].group, "edge-network");
+                        assert.match(mermaid, new RegExp(`subgraph network_tiers_data\\["network devsecops-s${stage}-data-network \\(internal, 10\\.213\\.3\\.0/24\\)"\\]`));
+                        assert.equal(node(t, (n) => n.id === SERVICES.nginx)[0].group, "tiers-edge");
                         assert.deepEqual(node(t, (n) => n.role === "app").map((n) => [n.group, n.alsoOn]),
-                            Array(lab.appInstances).fill(["app-network", ["data-network"]]));
+                            Array(lab.appInstances).fill(["tiers-app", ["tiers-data"]]));
                     }
                 });
 

@@ -21,11 +21,12 @@ describe("the kind cluster files", () => {
         assert.equal(SETTINGS.kubeContext.default, `kind-${kind.name}`);
     });
 
-    it("maps the edge's NodePort to the HTTPS host port, on 127.0.0.1 only", () => {
+    it("maps the edge's NodePorts to the HTTPS host port (and, for a profile without TLS, the HTTP one), on 127.0.0.1 only", () => {
         assert.equal(kind.nodes.length, 1);
-        assert.deepEqual(kind.nodes[0].extraPortMappings, [{
-            containerPort: SETTINGS.edgeNodePort.default, hostPort: SETTINGS.edgeTlsHostPort.default, listenAddress: "127.0.0.1", protocol: "TCP",
-        }]);
+        assert.deepEqual(kind.nodes[0].extraPortMappings, [
+            { containerPort: SETTINGS.edgeNodePort.default, hostPort: SETTINGS.edgeTlsHostPort.default, listenAddress: "127.0.0.1", protocol: "TCP" },
+            { containerPort: SETTINGS.edgeHttpNodePort.default, hostPort: SETTINGS.edgeHostPort.default, listenAddress: "127.0.0.1", protocol: "TCP" },
+        ]);
         assert.equal(kind.networking.apiServerAddress, "127.0.0.1");
     });
 

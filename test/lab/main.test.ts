@@ -40,6 +40,6 @@ describe("lab CLI: the entry point (npm run lab)", function () {
         const r = await lab(["diff", "2", "3"]);
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, /^stage 2 → stage 3, computed from the profiles and the program under mocks:\nProfile/);
-        assert.match(r.stdout, /^- Container `nginx`$/m);
+        assert.match(r.stdout, /^- Container `edge-nginx`$/m);
     });
 });

@@ -84,7 +84,7 @@ describe("stage 2 under a stage-3 rule made mandatory", () => {
     it("fails docker-ports-localhost on every instance and both databases", async () => {
         const result = await evaluatePack(run, { ...configOf(2), "docker-ports-localhost": "mandatory" });
         assert.deepEqual(names(result, "mandatory"), ["docker-ports-localhost"]);
-        assert.deepEqual(result.mandatory.map((v) => v.resource).sort(), ["app-1", "app-2", "app-3", "postgres-primary", "postgres-replica"]);
+        assert.deepEqual(result.mandatory.map((v) => v.resource).sort(), ["app-1", "app-2", "app-3", "database-primary", "database-replica"]);
         assert.match(result.mandatory[0].message, /is published on 0\.0\.0\.0, so any machine that reaches the host reaches it; set ip: "127\.0\.0\.1"$/);
     });
     it("fails stage 3's whole config: health checks, restarts, published ports", async () => {

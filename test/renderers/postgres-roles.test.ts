@@ -67,10 +67,13 @@ describe("render/postgres stage 4: least privilege (pure)", () => {
         assert.throws(() => renderPgHba({ appCidr: "10.0.0.0/8", appUser: "app; DROP", replicationCidr: null }), /appUser/);
     });
 
-    it("leaves stage 1-3's scripts as they were (the file variant is opt-in)", () => {
-        assert.doesNotMatch(renderReplicaEntrypoint(), /_FILE/);
-        assert.match(renderReplicaEntrypoint({ passwordFile: true }), /REPLICATION_PASSWORD_FILE/);
-        assert.doesNotMatch(renderPrimaryInitScript({ replicationCidr: "samenet" }), /lab_app|_FILE|cat >/);
+    it("leaves stage 1-3's primary script as it was; one reader of VAR or VAR_FILE for both scripts", () => {
+        const replica = renderReplicaEntrypoint();
+        assert.match(replica, /lab_secret REPLICATION_PASSWORD /);
+        const reader = (script: string) => script.slice(script.indexOf("lab_secret() {"), script.indexOf("\n}\n", script.indexOf("lab_secret() {")));
+        const primary = renderPrimaryInitScript({ replicationCidr: REPLICATION_CIDR, leastPrivilege: { appCidr: APP_CIDR } });
+        assert.equal(reader(replica).replace(/replica:/g, "WHO:"), reader(primary).replace(/lab-init:/g, "WHO:"), "the same function");
+        assert.doesNotMatch(renderPrimaryInitScript({ replicationCidr: "samenet" }), /lab_app|cat >/, "no app role, pg_hba appended to");
     });
 });
 
@@ -164,7 +167,7 @@ describe("render/postgres stage 4: owner, app and replicator, for real", functio
         // The replica, through the rendered entrypoint, its password from a file only.
         const r = { dir: makeTempDir("pg-lp-replica-", "postgres"), port: await freePort(), data: "" };
         r.data = path.join(r.dir, "data");
-        const entrypoint = file(r.dir, "entrypoint.sh", renderReplicaEntrypoint({ passwordFile: true }));
+        const entrypoint = file(r.dir, "entrypoint.sh", renderReplicaEntrypoint());
         replica = await launch("replica", r, "sh", [entrypoint, bin("postgres"), ...serverArgs(r, "replica")], {
             [POSTGRES_IMAGE_ENV.dataDir]: r.data, [REPLICA_ENV.primaryHost]: "127.0.0.1", [REPLICA_ENV.primaryPort]: String(p.port),
             [REPLICA_ENV.replicationUser]: DATABASE.replicationUser, [REPLICA_ENV.replicationSlot]: DATABASE.replicationSlot,

@@ -184,6 +184,27 @@ describe("vault bootstrap's refusals (against a KV v2 stand-in; Vault has no Deb
         assert.match(missing.output, /FAILED: REDIS_PASSWORD_FILE names \/nonexistent, which is not a readable file/);
     });
 
+    it("writes only the database login when the stage has no Redis login (no cache, or no ACL user)", async () => {
+        const e = VAULT_BOOTSTRAP_ENV;
+        const { [e.redisUser]: _user, [e.redisPasswordFile]: _file, ...env } = inputs(vault!.addr).env;
+        const result = await bootstrap(dash, env);
+        assert.equal(result.code, 0, result.output);
+        assert.match(result.output, /redis user none/);
+        assert.deepEqual(vault!.secrets.get(`${VAULT.mount}/${VAULT.path}`), {
+            [VAULT.fields.dbUser]: USERS.db, [VAULT.fields.dbPassword]: SECRETS.dbPassword,
+        });
+        vault!.secrets.clear();
+        vault!.tokens.delete(SECRETS.appToken);
+    });
+
+    it("refuses half a Redis login: a user without its password file", async () => {
+        const { [VAULT_BOOTSTRAP_ENV.redisPasswordFile]: _file, ...env } = inputs(vault!.addr).env;
+        const result = await bootstrap(dash, env);
+        assert.notEqual(result.code, 0);
+        assert.match(result.output, /FAILED: REDIS_PASSWORD_FILE must be set: the path of a file holding the password/);
+        assert.equal(vault!.secrets.size, 0, "nothing written");
+    });
+
     it("gives up on an unreachable Vault after the bounded wait", async () => {
         const started = Date.now();
         const result = await bootstrap(dash, inputs("http://127.0.0.1:9", { wait: "2" }).env);

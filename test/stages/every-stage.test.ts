@@ -42,8 +42,10 @@ for (const [stage, profile] of STAGES) {
                 assert.ok(r.inputs.metadata.name, `${r.name} has no explicit name`);
                 assert.equal(r.deleteBeforeReplace, true, r.name);
             }
+            const names = containers(run).map((c) => c.inputs.name);
+            assert.equal(new Set(names).size, names.length, "every Docker name once");
             for (const c of containers(run)) {
-                assert.equal(c.inputs.name, `devsecops-s${stage}-${c.name}`);
+                assert.match(c.inputs.name, new RegExp(`^devsecops-s${stage}-[a-z0-9-]+$`), c.name);
                 assert.equal(c.deleteBeforeReplace, true, c.name);
             }
         });

@@ -3,9 +3,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { SETTINGS } from "../../program/config";
 import { APP_ENV, DATABASE } from "../../program/names";
-import {
-    TYPES, aliasesOf, appInstances, container, containers, envOf, imageOf, ofType, publishedPorts, secretEnvKeys,
-} from "../support/topology";
+import { TYPES, aliasesOf, appInstances, container, containers, envOf, imageOf, ofType, publishedPorts, secretEnvKeys, dependsOnService, serviceOf } from "../support/topology";
 
 describe("stage 1 (Day-1 sprint) on Docker", () => {
     let run: ProgramRun;
@@ -14,7 +12,7 @@ describe("stage 1 (Day-1 sprint) on Docker", () => {
     });
 
     it("runs one app container and one Postgres, nothing else", () => {
-        assert.deepEqual(containers(run).map((c) => c.name).sort(), ["app-1", "postgres-primary"]);
+        assert.deepEqual(containers(run).map(serviceOf).sort(), ["app-1", "postgres-primary"]);
         assert.deepEqual(appInstances(run), ["app-1"]);
     });
 
@@ -24,7 +22,8 @@ describe("stage 1 (Day-1 sprint) on Docker", () => {
         for (const c of containers(run)) {
             assert.deepEqual(c.inputs.networksAdvanced.map((n: { name: string }) => n.name), [network.inputs.name]);
         }
-        assert.deepEqual(aliasesOf(container(run, "app-1")), ["app", "app-1"]);
+        // No shared "app" alias: that is stage 2's DNS round robin, and stage 1 has no balancer.
+        assert.deepEqual(aliasesOf(container(run, "app-1")), ["app-1"]);
         assert.deepEqual(aliasesOf(container(run, "postgres-primary")), ["postgres-primary"]);
     });
 
@@ -65,7 +64,7 @@ describe("stage 1 (Day-1 sprint) on Docker", () => {
     });
 
     it("starts the app after the database", () => {
-        assert.ok(container(run, "app-1").dependsOn.includes("postgres-primary"));
+        assert.ok(dependsOnService(run, container(run, "app-1"), "postgres-primary"));
     });
 
     it("has no health checks and no restart policy yet", () => {

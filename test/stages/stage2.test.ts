@@ -2,9 +2,7 @@ import { ProgramRun, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
 import { APP_ENV, DATABASE } from "../../program/names";
 import { POSTGRES_PATHS, REPLICA_ENV, renderReplicaEntrypoint } from "../../renderers/postgres";
-import {
-    TYPES, aliasesOf, appInstances, container, containers, envOf, imageOf, ofType, publishedPorts, resource, secretEnvKeys,
-} from "../support/topology";
+import { TYPES, aliasesOf, appInstances, container, containers, envOf, imageOf, ofType, publishedPorts, resource, secretEnvKeys, dependsOnService, serviceOf } from "../support/topology";
 
 describe("stage 2 (Early growth) on Docker", () => {
     let run: ProgramRun;
@@ -14,7 +12,7 @@ describe("stage 2 (Early growth) on Docker", () => {
 
     it("runs three app instances by default, a primary and a replica", () => {
         assert.deepEqual(appInstances(run), ["app-1", "app-2", "app-3"]);
-        assert.deepEqual(containers(run).map((c) => c.name).sort(),
+        assert.deepEqual(containers(run).map(serviceOf).sort(),
             ["app-1", "app-2", "app-3", "postgres-primary", "postgres-replica"]);
     });
 
@@ -37,9 +35,9 @@ describe("stage 2 (Early growth) on Docker", () => {
 
     it("gives the replication role its own generated password, passed only as a secret", () => {
         const passwords = ofType(run, TYPES.password).map((p) => p.name).sort();
-        assert.deepEqual(passwords, ["postgres-owner-password", "postgres-replication-password"]);
-        const replication = resource(run, TYPES.password, "postgres-replication-password").state.result;
-        const owner = resource(run, TYPES.password, "postgres-owner-password").state.result;
+        assert.deepEqual(passwords, ["database-owner-password", "database-replication-password"]);
+        const replication = resource(run, TYPES.password, "database-replication-password").state.result;
+        const owner = resource(run, TYPES.password, "database-owner-password").state.result;
         assert.equal(envOf(container(run, "postgres-primary")).REPLICATION_PASSWORD, replication);
         assert.equal(envOf(container(run, "postgres-replica"))[REPLICA_ENV.replicationPassword], replication);
         assert.notEqual(replication, owner);
@@ -65,7 +63,7 @@ describe("stage 2 (Early growth) on Docker", () => {
         assert.equal(env[REPLICA_ENV.primaryHost], "postgres-primary");
         assert.equal(env[REPLICA_ENV.replicationUser], DATABASE.replicationUser);
         assert.equal(env[REPLICA_ENV.replicationSlot], DATABASE.replicationSlot);
-        assert.ok(replica.dependsOn.includes("postgres-primary"));
+        assert.ok(dependsOnService(run, replica, "postgres-primary"));
         assert.equal(imageOf(run, replica), imageOf(run, container(run, "postgres-primary")));
     });
 
@@ -83,7 +81,7 @@ describe("stage 2 (Early growth) on Docker", () => {
             assert.equal(env[APP_ENV.dbPrimaryHost], "postgres-primary");
             assert.equal(env[APP_ENV.dbReplicaHost], "postgres-replica");
             assert.equal(env[APP_ENV.instance], name);
-            assert.ok(container(run, name).dependsOn.includes("postgres-replica"));
+            assert.ok(dependsOnService(run, container(run, name), "postgres-replica"));
         }
     });
 

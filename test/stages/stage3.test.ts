@@ -2,9 +2,9 @@ import { ProgramRun, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
 import { SETTINGS } from "../../program/config";
 import { APP_ENV } from "../../program/names";
-import { NGINX_PATHS } from "../../renderers/nginx";
+import { EDGE_FILES } from "../../builders/shared";
 import { REDIS_PATHS } from "../../renderers/redis";
-import { appInstances, container, containers, envOf, imageOf, publishedPorts } from "../support/topology";
+import { appInstances, container, containers, envOf, imageOf, publishedPorts, dependsOnService, serviceOf } from "../support/topology";
 
 describe("stage 3 (Scaling and isolation) on Docker", () => {
     let run: ProgramRun;
@@ -13,7 +13,7 @@ describe("stage 3 (Scaling and isolation) on Docker", () => {
     });
 
     it("adds Nginx and Redis to stage 2's app instances and databases", () => {
-        assert.deepEqual(containers(run).map((c) => c.name).sort(),
+        assert.deepEqual(containers(run).map(serviceOf).sort(),
             ["app-1", "app-2", "app-3", "nginx", "postgres-primary", "postgres-replica", "redis"]);
         assert.equal(imageOf(run, container(run, "nginx")), SETTINGS.nginxImage.default);
         assert.equal(imageOf(run, container(run, "redis")), SETTINGS.redisImage.default);
@@ -21,21 +21,23 @@ describe("stage 3 (Scaling and isolation) on Docker", () => {
 
     it("publishes only Nginx, and only on loopback", () => {
         for (const c of containers(run)) {
-            assert.deepEqual(publishedPorts(c), c.name === "nginx" ? ["127.0.0.1:8080->8080"] : [], c.name);
+            assert.deepEqual(publishedPorts(c), serviceOf(c) === "nginx" ? ["127.0.0.1:8080->8080"] : [], c.name);
         }
         assert.deepEqual(run.outputs.entryPoints, ["http://localhost:8080"]);
     });
 
     it("load-balances every app instance with passive health checks and retries", () => {
-        const [upload] = container(run, "nginx").inputs.uploads;
-        assert.equal(upload.file, NGINX_PATHS.config);
+        const nginx = container(run, "nginx").inputs;
+        const [upload] = nginx.uploads;
+        assert.equal(upload.file, `${EDGE_FILES.dir}/${EDGE_FILES.conf}`);
+        assert.deepEqual(nginx.command.slice(0, 3), ["nginx", "-c", upload.file], "nginx reads the uploaded file");
         for (const name of appInstances(run)) assert.match(upload.content, new RegExp(`server ${name}:8080 [^;]*max_fails=`));
         assert.match(upload.content, /proxy_next_upstream error timeout/);
         assert.match(upload.content, /add_header X-Upstream \$upstream_addr always/);
     });
 
     it("starts Nginx after the instances it resolves once at start", () => {
-        for (const name of appInstances(run)) assert.ok(container(run, "nginx").dependsOn.includes(name), name);
+        for (const name of appInstances(run)) assert.ok(dependsOnService(run, container(run, "nginx"), name), name);
     });
 
     it("gives the app Redis as its cache", () => {
@@ -44,7 +46,7 @@ describe("stage 3 (Scaling and isolation) on Docker", () => {
         assert.deepEqual(redis.inputs.command, ["redis-server", REDIS_PATHS.config]);
         for (const name of appInstances(run)) {
             assert.equal(envOf(container(run, name))[APP_ENV.redisHost], "redis");
-            assert.ok(container(run, name).dependsOn.includes("redis"));
+            assert.ok(dependsOnService(run, container(run, name), "redis"));
         }
     });
 

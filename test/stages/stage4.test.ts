@@ -4,9 +4,7 @@ import { SETTINGS } from "../../program/config";
 import { APP_ENV, DATA_ADDRESSES, LABELS, SUBNETS, VAULT } from "../../program/names";
 import { APP_DB_USER, POSTGRES_SECRET_PATHS } from "../../renderers/postgres-roles";
 import { REDIS_USERS } from "../../renderers/redis";
-import {
-    TYPES, appInstances, container, containers, envOf, imageOf, labelsOf, ofType, publishedPorts, resource, secretEnvKeys,
-} from "../support/topology";
+import { TYPES, appInstances, container, containers, envOf, imageOf, labelsOf, ofType, publishedPorts, resource, secretEnvKeys, dependsOnService, serviceOf } from "../support/topology";
 import { RecordedResource } from "../support/mocks";
 
 /** Long-running servers: not the never-started file seeds, not the one-shot bootstrap job. */
@@ -28,7 +26,7 @@ describe("stage 4 (Shift-left security) on Docker", () => {
     });
 
     it("runs stage 3's servers plus Vault, and a bootstrap job", () => {
-        assert.deepEqual(servers(run).map((c) => c.name).sort(),
+        assert.deepEqual(servers(run).map(serviceOf).sort(),
             ["app-1", "app-2", "app-3", "nginx", "postgres-primary", "postgres-replica", "redis", "vault"]);
         assert.equal(labelsOf(container(run, "vault-bootstrap"))[LABELS.role], "job");
         assert.equal(container(run, "vault-bootstrap").inputs.attach, true, "Pulumi waits for the job to finish");
@@ -58,7 +56,7 @@ describe("stage 4 (Shift-left security) on Docker", () => {
 
     it("publishes only Nginx, on 127.0.0.1: HTTPS and the HTTP redirect", () => {
         for (const c of containers(run)) {
-            assert.deepEqual(publishedPorts(c), c.name === "nginx" ? ["127.0.0.1:8080->8080", "127.0.0.1:8443->8443"] : [], c.name);
+            assert.deepEqual(publishedPorts(c), serviceOf(c) === "nginx" ? ["127.0.0.1:8080->8080", "127.0.0.1:8443->8443"] : [], c.name);
         }
         assert.deepEqual(run.outputs.entryPoints, ["https://localhost:8443"]);
     });
@@ -82,7 +80,7 @@ describe("stage 4 (Shift-left security) on Docker", () => {
 
     it("hands files over through never-started seeds into volumes the servers mount read-only", () => {
         for (const c of servers(run)) {
-            const seed = container(run, `${c.name}-files`);
+            const seed = container(run, `${serviceOf(c)}-files`);
             assert.equal(seed.inputs.start, false, seed.name);
             const mounted = (c.inputs.volumes as any[]).filter((v) => v.readOnly);
             assert.deepEqual(mounted.map((v) => v.volumeName).sort(), (seed.inputs.volumes as any[]).map((v) => v.volumeName).sort(), c.name);
@@ -99,7 +97,7 @@ describe("stage 4 (Shift-left security) on Docker", () => {
     });
 
     it("gives the app a Vault address and a token file, never database or Redis credentials", () => {
-        const token = resource(run, TYPES.password, "vault-app-token").state.result;
+        const token = resource(run, TYPES.password, "secrets-app-token").state.result;
         for (const name of appInstances(run)) {
             const env = envOf(container(run, name));
             assert.equal(env[VAULT.env.addr], "http://vault:8200");
@@ -107,21 +105,21 @@ describe("stage 4 (Shift-left security) on Docker", () => {
             for (const key of [APP_ENV.dbUser, APP_ENV.dbPassword, APP_ENV.redisUser, APP_ENV.redisPassword]) assert.equal(env[key], undefined, key);
             const file = filesOf(run, name)["/run/secrets/vault-token"];
             assert.deepEqual([file.content, file.permissions, file.group, file.secret], [token, "0440", "1000", true]);
-            assert.ok(container(run, name).dependsOn.includes("vault-bootstrap"), `${name} starts after the bootstrap`);
+            assert.ok(dependsOnService(run, container(run, name), "vault-bootstrap"), `${name} starts after the bootstrap`);
         }
     });
 
     it("bootstraps Vault with the app's credentials and the app's token id, from files", () => {
         const files = filesOf(run, "vault-bootstrap");
         const pw = (n: string) => resource(run, TYPES.password, n).state.result;
-        assert.equal(files["/run/secrets/vault-app-token"].content, pw("vault-app-token"));
-        assert.equal(files["/run/secrets/db-app-password"].content, pw("postgres-app-password"));
-        assert.equal(files["/run/secrets/redis-app-password"].content, pw("redis-app-password"));
+        assert.equal(files["/run/secrets/vault-app-token"].content, pw("secrets-app-token"));
+        assert.equal(files["/run/secrets/db-app-password"].content, pw("database-app-password"));
+        assert.equal(files["/run/secrets/redis-app-password"].content, pw("cache-app-password"));
         assert.ok(Object.values(files).filter((f) => f.permissions === "0440").every((f) => f.secret));
         const env = envOf(container(run, "vault-bootstrap"));
         assert.equal(env.DB_USER, APP_DB_USER);
         assert.equal(env.REDIS_USER, REDIS_USERS.app);
-        assert.ok(container(run, "vault-bootstrap").dependsOn.includes("vault"));
+        assert.ok(dependsOnService(run, container(run, "vault-bootstrap"), "vault"));
         const vault = container(run, "vault").inputs;
         assert.match(vault.entrypoints.join(" "), /vault server -dev .*-dev-root-token-id="\$\(cat \/run\/secrets\/vault-root-token\)"/);
         assert.equal(vault.wait, true, "the bootstrap starts once Vault is healthy");
@@ -138,7 +136,7 @@ describe("stage 4 (Shift-left security) on Docker", () => {
         assert.equal(envOf(container(run, "postgres-replica")).REPLICATION_PASSWORD_FILE, POSTGRES_SECRET_PATHS.replicationPassword);
         const files = filesOf(run, "postgres-primary");
         const pw = (n: string) => resource(run, TYPES.password, n).state.result;
-        assert.equal(files[POSTGRES_SECRET_PATHS.appPassword].content, pw("postgres-app-password"));
+        assert.equal(files[POSTGRES_SECRET_PATHS.appPassword].content, pw("database-app-password"));
         assert.equal(files[POSTGRES_SECRET_PATHS.ownerPassword].secret, true);
     });
 

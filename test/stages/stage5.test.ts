@@ -28,7 +28,9 @@ describe("stage 5 (Cloud-native) on Kubernetes", () => {
         const namespaces = kind(run, KUBE_TYPES.namespace);
         assert.deepEqual(namespaces.map((n) => n.inputs.metadata.name).sort(), [app, data, edge]);
         for (const ns of namespaces) {
-            for (const [label, value] of Object.entries(KUBERNETES.podSecurityLabels)) assert.equal(ns.inputs.metadata.labels[label], value, `${ns.name} ${label}`);
+            const k = KUBERNETES.podSecurityLabelKeys;
+            for (const label of [k.enforce, k.warn, k.audit]) assert.equal(ns.inputs.metadata.labels[label], "restricted", `${ns.name} ${label}`);
+            assert.equal(ns.inputs.metadata.labels[k.enforceVersion], "latest");
         }
         for (const r of kubeObjects(run)) {
             if (r.type !== KUBE_TYPES.namespace) assert.ok([edge, app, data].includes(r.inputs.metadata.namespace), `${r.name} in ${r.inputs.metadata.namespace}`);
@@ -118,10 +120,10 @@ describe("stage 5 (Cloud-native) on Kubernetes", () => {
         assert.equal(env[VAULT.env.tokenFile], "/run/secrets/vault-token");
         for (const key of [APP_ENV.dbPassword, APP_ENV.redisPassword, APP_ENV.dbUser]) assert.equal(env[key], undefined, key);
         const token = object(run, KUBE_TYPES.secret, app, "app-vault-token");
-        assert.equal(token.inputs.stringData["vault-token"], pw(run, "vault-app-token"));
+        assert.equal(token.inputs.stringData["vault-token"], pw(run, "secrets-app-token"));
         assert.deepEqual(token.secretPaths, ["stringData"]);
         const d = object(run, KUBE_TYPES.deployment, app, "app");
-        assert.ok(d.dependsOn.includes("devsecops-data-vault-bootstrap"), "the app starts after the bootstrap Job");
+        assert.ok(d.dependsOn.includes("secrets-vault-bootstrap"), "the app starts after the bootstrap Job");
         assert.match(c.image, /^localhost:5001\/devsecops-journey\/app:[0-9a-f]{12}$/);
     });
 
@@ -150,7 +152,7 @@ describe("stage 5 (Cloud-native) on Kubernetes", () => {
         }
         for (const cm of kind(run, KUBE_TYPES.configMap)) {
             for (const value of Object.values(cm.inputs.data)) {
-                for (const p of ["postgres-owner-password", "postgres-app-password", "postgres-replication-password", "redis-app-password", "vault-root-token", "vault-app-token"]) {
+                for (const p of ["database-owner-password", "database-app-password", "database-replication-password", "cache-app-password", "secrets-root-token", "secrets-app-token"]) {
                     assert.ok(!(value as string).includes(pw(run, p)), `${ref(cm)} holds ${p}`);
                 }
             }
@@ -174,7 +176,7 @@ describe("stage 5 (Cloud-native) on Kubernetes", () => {
     it("bootstraps the replica from the primary with stage 4's rendered entrypoint and init script", () => {
         const scripts = object(run, KUBE_TYPES.configMap, data, "postgres-scripts").inputs.data;
         assert.match(scripts["replica-entrypoint.sh"], /pg_basebackup/);
-        assert.match(scripts["replica-entrypoint.sh"], /REPLICATION_PASSWORD_FILE/);
+        assert.match(scripts["replica-entrypoint.sh"], /lab_secret REPLICATION_PASSWORD /, "reads REPLICATION_PASSWORD_FILE");
         assert.match(scripts["10-lab-init.sh"], new RegExp(`host +replication +replicator +${KUBERNETES.podCidr.replace(/[./]/g, "\\$&")} +scram-sha-256`));
         assert.doesNotMatch(scripts["10-lab-init.sh"], /^(local|host)\s.*\btrust\s*$/m);
         const replica = containersOf(object(run, KUBE_TYPES.statefulSet, data, "postgres-replica"))[0];
@@ -186,10 +188,10 @@ describe("stage 5 (Cloud-native) on Kubernetes", () => {
         assert.equal(envOf(primary).POSTGRES_PASSWORD_FILE, POSTGRES_SECRET_PATHS.ownerPassword);
         assert.ok(primary.volumeMounts.some((m: any) => m.mountPath === "/docker-entrypoint-initdb.d" && m.readOnly));
         const passwords = object(run, KUBE_TYPES.secret, data, "postgres-passwords").inputs.stringData;
-        assert.equal(passwords["postgres-app-password"], pw(run, "postgres-app-password"));
+        assert.equal(passwords["postgres-app-password"], pw(run, "database-app-password"));
         const replicaOnly = object(run, KUBE_TYPES.secret, data, "postgres-replication-password").inputs.stringData;
         assert.deepEqual(Object.keys(replicaOnly), ["postgres-replication-password"], "the replica sees its own password only");
-        assert.ok(object(run, KUBE_TYPES.statefulSet, data, "postgres-replica").dependsOn.includes("devsecops-data-postgres-primary"));
+        assert.ok(object(run, KUBE_TYPES.statefulSet, data, "postgres-replica").dependsOn.includes("database-postgres-primary"));
     });
 
     it("requires Redis auth with stage 4's ACL users, from a Secret", () => {
@@ -205,10 +207,10 @@ describe("stage 5 (Cloud-native) on Kubernetes", () => {
         assert.equal(podTemplate(job).spec.restartPolicy, "OnFailure");
         assert.match(object(run, KUBE_TYPES.configMap, data, "vault-bootstrap-script").inputs.data["bootstrap.sh"], /vault-bootstrap/);
         const files = object(run, KUBE_TYPES.secret, data, "vault-bootstrap-secrets").inputs.stringData;
-        assert.equal(files["db-app-password"], pw(run, "postgres-app-password"));
-        assert.equal(files["redis-app-password"], pw(run, "redis-app-password"));
-        assert.equal(files["vault-app-token"], pw(run, "vault-app-token"));
-        assert.ok(job.dependsOn.includes("devsecops-data-vault"), "after the Vault server");
+        assert.equal(files["db-app-password"], pw(run, "database-app-password"));
+        assert.equal(files["redis-app-password"], pw(run, "cache-app-password"));
+        assert.equal(files["vault-app-token"], pw(run, "secrets-app-token"));
+        assert.ok(job.dependsOn.includes("secrets-vault"), "after the Vault server");
         const vault = containersOf(object(run, KUBE_TYPES.deployment, data, "vault"))[0];
         assert.match(vault.command.join(" "), /vault server -dev .*-dev-root-token-id="\$\(cat \/run\/secrets\/vault-root-token\)"/);
     });

@@ -26,11 +26,30 @@ export function resource(run: ProgramRun, type: string, name: string): RecordedR
     return found;
 }
 
-export const container = (run: ProgramRun, name: string) => resource(run, TYPES.container, name);
+/**
+ * A container by its service ("postgres-primary", "app-2", "nginx"): the name Docker gives it
+ * (devsecops-sN-<service>), which is what a learner types, whatever its component calls it.
+ */
+export function container(run: ProgramRun, service: string): RecordedResource {
+    const found = containers(run).filter((c) => new RegExp(`^devsecops-s\\d+-${service}$`).test(c.inputs.name));
+    if (found.length !== 1) {
+        const names = containers(run).map((c) => c.inputs.name).join(", ");
+        throw new Error(`${found.length} containers for the service ${service} (there are: ${names || "none"})`);
+    }
+    return found[0];
+}
 
-/** Logical names of the app instances, in order. */
+/** The service a container is (its Docker name without the stage's prefix): "postgres-primary", "app-2". */
+export const serviceOf = (c: RecordedResource): string => String(c.inputs.name).replace(/^devsecops-s\d+-/, "");
+
+/** Whether a container waits for the container of a service (an explicit or input dependency). */
+export function dependsOnService(run: ProgramRun, c: RecordedResource, service: string): boolean {
+    return c.dependsOn.includes(container(run, service).name);
+}
+
+/** Services of the app instances, in order. */
 export function appInstances(run: ProgramRun): string[] {
-    return containers(run).map((c) => c.name).filter((n) => /^app-\d+$/.test(n)).sort();
+    return containers(run).map(serviceOf).filter((n) => /^app-\d+$/.test(n)).sort();
 }
 
 /** A container's env as a map. */
