@@ -11,6 +11,7 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { APP_ENV, CONTAINER_PORTS, DATABASE, SECRET_FILES, VAULT } from "../program/names";
 import { NGINX_READ_ONLY_ROOT_PATHS, NGINX_TLS_PORT, NginxUpstream, renderNginxConf } from "../renderers/nginx";
+import { LEAST_PRIVILEGE_ENV, REPLICA_ENV } from "../renderers/postgres";
 import { REDIS_HEALTH_USER, REDIS_USERS, redisAppUser, redisHealthCheckCommand, renderRedisConf } from "../renderers/redis";
 
 /** A login one component hands to another (the database's to the app, the cache's to Vault). */
@@ -56,6 +57,22 @@ export function appEnvironment(w: AppWiring): [string, pulumi.Input<string>][] {
         ...(c.from === "env"
             ? [[APP_ENV.dbUser, c.db.user], [APP_ENV.dbPassword, c.db.password]] as [string, pulumi.Input<string>][]
             : [[VAULT.env.addr, c.address], [VAULT.env.tokenFile, SECRET_FILES.appVaultToken]] as [string, string][]),
+    ];
+}
+
+/**
+ * The replica's environment for the rendered entrypoint, the same on both targets: where the
+ * primary is, whom to stream as, and the password as a file (or, stages 2-3, as a value).
+ */
+export function replicaEnvironment(primaryHost: string, password: { file: string } | { value: pulumi.Input<string> }): [string, pulumi.Input<string>][] {
+    return [
+        [REPLICA_ENV.primaryHost, primaryHost],
+        [REPLICA_ENV.primaryPort, String(CONTAINER_PORTS.postgres)],
+        [REPLICA_ENV.replicationUser, DATABASE.replicationUser],
+        [REPLICA_ENV.replicationSlot, DATABASE.replicationSlot],
+        "file" in password
+            ? [LEAST_PRIVILEGE_ENV.replicationPasswordFile, password.file]
+            : [REPLICA_ENV.replicationPassword, password.value],
     ];
 }
 

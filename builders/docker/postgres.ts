@@ -5,14 +5,13 @@ import {
     POSTGRES_IMAGE_ENV,
     POSTGRES_PATHS,
     PRIMARY_INIT_ENV,
-    REPLICA_ENV,
     postgresArgs,
     postgresSettings,
     renderPrimaryInitScript,
     renderReplicaEntrypoint,
 } from "../../renderers/postgres";
 import { APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_SECRET_PATHS } from "../../renderers/postgres-roles";
-import { Login, baseOf, dirOf, generatedSecret } from "../shared";
+import { Login, baseOf, dirOf, generatedSecret, replicaEnvironment } from "../shared";
 import {
     ContainerStyle, LabFile, containerFiles, containerOptions, dockerName, env, hardening, labLabels, publish, pullImage, selfHealing,
 } from "./common";
@@ -155,13 +154,9 @@ export class PostgresCluster extends pulumi.ComponentResource {
                 command: ["docker-entrypoint.sh", "postgres", ...postgresArgs(postgresSettings("replica"))],
                 envs: [
                     env(POSTGRES_IMAGE_ENV.dataDir, POSTGRES_PATHS.dataDir),
-                    env(REPLICA_ENV.primaryHost, SERVICES.postgresPrimary),
-                    env(REPLICA_ENV.primaryPort, CONTAINER_PORTS.postgres),
-                    env(REPLICA_ENV.replicationUser, DATABASE.replicationUser),
-                    env(REPLICA_ENV.replicationSlot, DATABASE.replicationSlot),
-                    ...(secretsAsFiles
-                        ? [env(LEAST_PRIVILEGE_ENV.replicationPasswordFile, POSTGRES_SECRET_PATHS.replicationPassword)]
-                        : [env(REPLICA_ENV.replicationPassword, replicationPassword)]),
+                    ...replicaEnvironment(SERVICES.postgresPrimary, secretsAsFiles
+                        ? { file: POSTGRES_SECRET_PATHS.replicationPassword }
+                        : { value: replicationPassword }).map(([key, value]) => env(key, value)),
                 ],
                 uploads: replicaFiles.uploads,
                 volumes: [{ volumeName: replicaData.name, containerPath: POSTGRES_PATHS.dataDir }, ...replicaFiles.volumes],

@@ -2,10 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CONTAINER_PORTS, DATABASE, IMAGE_USERS, KUBERNETES, KUBE_NAMESPACES, SECRETS_DIR, SERVICES } from "../../program/names";
 import {
-    POSTGRES_IMAGE_ENV, POSTGRES_PATHS, REPLICA_ENV, postgresArgs, postgresSettings, renderPrimaryInitScript, renderReplicaEntrypoint,
+    POSTGRES_IMAGE_ENV, POSTGRES_PATHS, postgresArgs, postgresSettings, renderPrimaryInitScript, renderReplicaEntrypoint,
 } from "../../renderers/postgres";
 import { APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_SECRET_PATHS } from "../../renderers/postgres-roles";
-import { Login, baseOf, dirOf, generatedSecret } from "../shared";
+import { Login, baseOf, dirOf, generatedSecret, replicaEnvironment } from "../shared";
 import {
     KubeScope, Place, SCRIPT_MODE, SECRET_MODE, clusterService, configMap, containerSecurity, inLab, labLabels, meta, podSpec, resources,
     scratch, secret, selectorOf, serviceAccount, serviceHost,
@@ -136,13 +136,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
             this.replica = statefulSet(SERVICES.postgresReplica, container("replica", {
                 // The same entrypoint as on Docker: clone once, then the image's own entrypoint.
                 command: ["/bin/sh", POSTGRES_PATHS.replicaEntrypoint, "docker-entrypoint.sh"],
-                env: [
-                    env(REPLICA_ENV.primaryHost, this.primaryHost),
-                    env(REPLICA_ENV.primaryPort, CONTAINER_PORTS.postgres),
-                    env(REPLICA_ENV.replicationUser, DATABASE.replicationUser),
-                    env(REPLICA_ENV.replicationSlot, DATABASE.replicationSlot),
-                    env(LEAST_PRIVILEGE_ENV.replicationPasswordFile, POSTGRES_SECRET_PATHS.replicationPassword),
-                ],
+                env: replicaEnvironment(this.primaryHost, { file: POSTGRES_SECRET_PATHS.replicationPassword })
+                    .map(([key, value]) => ({ name: key, value })),
                 volumeMounts: [
                     { name: "entrypoint", mountPath: dirOf(POSTGRES_PATHS.replicaEntrypoint), readOnly: true },
                     { name: "passwords", mountPath: SECRETS_DIR, readOnly: true },
