@@ -33,7 +33,7 @@ export const stage3: StageProfile = {
             "Traffic is plain HTTP, even at the edge.",
             "One flat network: a compromised app container can reach every database and the cache.",
             "Passwords reach the containers as plain environment variables; Redis has no password.",
-            "Containers run as root with a writable root filesystem, the default capabilities, privilege escalation allowed and no memory or CPU limits.",
+            "Postgres starts as root (its image's entrypoint drops to the postgres user), and every container has a writable root filesystem, the default capabilities, privilege escalation allowed and no memory or CPU limits; only the app's image sets a non-root user.",
         ],
     },
 };

@@ -4,7 +4,7 @@ import * as path from "path";
 import { APP_ENV, CONTAINER_PORTS, DATA_ADDRESSES, IMAGE_USERS, SECRET_FILES, SERVICES } from "../../program/names";
 import { APP_IMAGE_REPOSITORY, AppWiring, REPO_ROOT, appEnvironment, appSourceHash, baseOf, dirOf } from "../shared";
 import {
-    ContainerStyle, containerFiles, containerOptions, dockerName, env, hardening, labLabels, publish, selfHealing,
+    ContainerStyle, GRACE_SECONDS, containerFiles, containerOptions, dockerName, env, gracePeriod, hardening, labLabels, publish, selfHealing,
 } from "./common";
 import type { Tiers } from "./network";
 
@@ -73,6 +73,7 @@ export class AppTier extends pulumi.ComponentResource {
                     "CMD", "node", "-e",
                     `fetch('http://127.0.0.1:${CONTAINER_PORTS.app}/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
                 ]),
+                ...gracePeriod(GRACE_SECONDS.app),
                 ...hardening(style, { user: IMAGE_USERS.app, writable: ["/tmp"], memoryMb: 256, cpus: "0.5" }),
             }, containerOptions(this, [...args.dependsOn, ...files.dependsOn])));
         }

@@ -42,7 +42,14 @@ export function containerOptions(parent: pulumi.Resource, dependsOn: pulumi.Reso
     return { parent, dependsOn, deleteBeforeReplace: true };
 }
 
-/** Health check and restart policy for stages that heal themselves; nothing before that. */
+/**
+ * Health check and restart policy for stages that heal themselves; nothing before that.
+ * "unless-stopped", not "on-failure": every server exits 0 when the daemon stops it (a Docker
+ * restart, a reboot), and Docker restarts at daemon start only containers whose policy is always or
+ * unless-stopped (moby daemon/daemon.go restore: RestartPolicy.IsAlways() || IsUnlessStopped()), so
+ * with on-failure nothing came back and `pulumi up` saw no change. A container stopped by hand
+ * (`docker stop`, `docker kill`) stays stopped, as it should.
+ */
 export function selfHealing(
     style: ContainerStyle,
     tests: string[],
@@ -50,11 +57,22 @@ export function selfHealing(
     if (!style.selfHealing) return { restart: "no" };
     return {
         healthcheck: { tests, interval: "5s", timeout: "3s", retries: 5, startPeriod: "30s" },
-        // on-failure with a bound: a container that crashes in a loop stops and shows up as a failure.
-        restart: "on-failure",
-        maxRetryCount: 5,
+        restart: "unless-stopped",
     };
 }
+
+/**
+ * Seconds a server gets to stop cleanly, both when Docker stops it (`docker stop`, daemon shutdown:
+ * stopTimeout) and when the provider replaces or deletes it (destroyGraceSeconds: unset, the
+ * provider stops with a timeout of 0, a SIGKILL). Postgres needs a checkpoint, the app drains its
+ * in-flight requests (8 s, app/src/config.ts shutdownMs).
+ */
+export function gracePeriod(seconds: number): Pick<docker.ContainerArgs, "stopTimeout" | "destroyGraceSeconds"> {
+    return { stopTimeout: seconds, destroyGraceSeconds: seconds };
+}
+
+/** How long each server needs to stop cleanly (gracePeriod). */
+export const GRACE_SECONDS = { postgres: 30, app: 15, nginx: 10, redis: 10, vault: 10 } as const;
 
 /** Host port publishing, on the profile's bind address. */
 export function publish(style: ContainerStyle, internal: number, external: number): docker.types.input.ContainerPort[] {

@@ -4,6 +4,15 @@ import { SHARED_TIER, SUBNETS, TIERS, Tier } from "../../program/names";
 import { StageNumber } from "../../profiles/profile";
 import { dockerName, labLabels } from "./common";
 
+/** The address Docker's default IPAM gives a subnet's gateway: its first host address (10.213.1.0/24 -> 10.213.1.1). */
+export function gatewayOf(subnet: string): string {
+    const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet);
+    if (!m || Number(m[5]) > 30) throw new Error(`${subnet} is not an IPv4 subnet with room for a gateway`);
+    const base = m.slice(1, 5).map(Number).reduce((a, o) => (a << 8) + o, 0) >>> 0;
+    const first = (base + 1) >>> 0;
+    return [24, 16, 8, 0].map((shift) => (first >>> shift) & 255).join(".");
+}
+
 /** How a container joins a tier's network: its DNS names there, and a fixed address if it needs one. */
 export interface Attachment {
     readonly tier: Tier;
@@ -41,7 +50,10 @@ export class Tiers extends pulumi.ComponentResource {
                 name: dockerName(args.stage, `${tier}-network`),
                 // The edge must reach the host to publish a port; app and data never leave the machine.
                 internal: tier !== "edge",
-                ipamConfigs: [{ subnet: SUBNETS[tier] }],
+                // The gateway Docker picks anyway (the subnet's first address), declared: left out, Docker
+                // writes it back after a daemon restart, and the provider, whose ipam_config forces a
+                // replacement on any change, then plans to replace every network of the stage.
+                ipamConfigs: [{ subnet: SUBNETS[tier], gateway: gatewayOf(SUBNETS[tier]) }],
                 labels: labLabels(args.stage, tier),
             }, { parent: this }));
             this.byTier = { edge: networks[0], app: networks[1], data: networks[2] };

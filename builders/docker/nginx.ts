@@ -4,7 +4,8 @@ import { CONTAINER_PORTS, IMAGE_USERS, SERVICES } from "../../program/names";
 import { NGINX_TLS_PORT } from "../../renderers/nginx";
 import { EDGE_FILES, edgeCertificate, edgeConf } from "../shared";
 import {
-    ContainerStyle, LabFile, containerFiles, containerOptions, dockerName, hardening, labLabels, publish, pullImage, selfHealing,
+    ContainerStyle, GRACE_SECONDS, LabFile, containerFiles, containerOptions, dockerName, gracePeriod, hardening, labLabels, publish, pullImage,
+    selfHealing,
 } from "./common";
 import type { Tiers } from "./network";
 
@@ -78,6 +79,7 @@ export class Edge extends pulumi.ComponentResource {
             ],
             labels: [...labLabels(style.stage, "edge"), ...delivered.labels],
             ...selfHealing(style, ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${CONTAINER_PORTS.nginx}/nginx-health`]),
+            ...gracePeriod(GRACE_SECONDS.nginx),
             ...hardening(style, { user: IMAGE_USERS.nginx, writable: ["/tmp"], memoryMb: 64, cpus: "0.25" }),
         }, containerOptions(this, [...args.dependsOn, ...delivered.dependsOn]));
         this.registerOutputs({});

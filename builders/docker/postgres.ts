@@ -13,7 +13,8 @@ import {
 import { APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_SECRET_PATHS } from "../../renderers/postgres-roles";
 import { Login, baseOf, dirOf, generatedSecret, replicaEnvironment } from "../shared";
 import {
-    ContainerStyle, LabFile, containerFiles, containerOptions, dockerName, env, hardening, labLabels, publish, pullImage, selfHealing,
+    ContainerStyle, GRACE_SECONDS, LabFile, containerFiles, containerOptions, dockerName, env, gracePeriod, hardening, labLabels, publish, pullImage,
+    selfHealing,
 } from "./common";
 import type { Tiers } from "./network";
 
@@ -58,7 +59,8 @@ export class PostgresCluster extends pulumi.ComponentResource {
         const labels = labLabels(style.stage, "data");
         const image = pullImage(`${name}-image`, args.image, this);
         const password = (id: string) => generatedSecret(`${name}-${id}`, this);
-        const healthcheck = selfHealing(style, ["CMD-SHELL", `pg_isready -q -U ${DATABASE.ownerUser} -d ${DATABASE.name}`]);
+        // A clean shutdown (a checkpoint) instead of crash recovery at the next start.
+        const healthcheck = { ...selfHealing(style, ["CMD-SHELL", `pg_isready -q -U ${DATABASE.ownerUser} -d ${DATABASE.name}`]), ...gracePeriod(GRACE_SECONDS.postgres) };
         const hardened = hardening(style, {
             user: IMAGE_USERS.postgres,
             writable: ["/var/run/postgresql", "/tmp"],

@@ -3,7 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { DATA_ADDRESSES, IMAGE_USERS, SERVICES } from "../../program/names";
 import { REDIS_PATHS } from "../../renderers/redis";
 import { Login, baseOf, dirOf, redisSetup } from "../shared";
-import { ContainerStyle, containerFiles, containerOptions, dockerName, hardening, labLabels, pullImage, selfHealing } from "./common";
+import {
+    ContainerStyle, GRACE_SECONDS, containerFiles, containerOptions, dockerName, gracePeriod, hardening, labLabels, pullImage, selfHealing,
+} from "./common";
 import type { Tiers } from "./network";
 
 const CONF_DIR = dirOf(REDIS_PATHS.config);
@@ -50,6 +52,7 @@ export class Cache extends pulumi.ComponentResource {
             networksAdvanced: tiers.attach([{ tier: "data", aliases: [SERVICES.redis], ipv4Address: DATA_ADDRESSES.redis }]),
             labels: [...labLabels(style.stage, "data"), ...files.labels],
             ...selfHealing(style, ["CMD", ...setup.healthCheck]),
+            ...gracePeriod(GRACE_SECONDS.redis),
             // The image's /data is a volume of its own, writable on a read-only root.
             ...hardening(style, { user: IMAGE_USERS.redis, writable: ["/tmp"], memoryMb: 128, cpus: "0.25" }),
         }, containerOptions(this, files.dependsOn));

@@ -6,7 +6,8 @@ import {
 } from "../../renderers/vault";
 import { AppCredentials, baseOf, dirOf, generatedSecret } from "../shared";
 import {
-    ContainerStyle, LabFile, containerFiles, containerOptions, dockerName, env, hardening, labLabels, pullImage, selfHealing,
+    ContainerStyle, GRACE_SECONDS, LabFile, containerFiles, containerOptions, dockerName, env, gracePeriod, hardening, labLabels, pullImage,
+    selfHealing,
 } from "./common";
 import type { Tiers } from "./network";
 
@@ -59,6 +60,7 @@ export class SecretStore extends pulumi.ComponentResource {
             // The bootstrap must find Vault answering: wait for the health check before going on.
             wait: style.selfHealing,
             waitTimeout: 120,
+            ...gracePeriod(GRACE_SECONDS.vault),
             ...hardening(style, { user: IMAGE_USERS.vault, writable: ["/tmp", "/home/vault"], memoryMb: 256, cpus: "0.5" }),
         }, containerOptions(this, serverFiles.dependsOn));
 

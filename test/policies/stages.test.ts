@@ -17,14 +17,14 @@ const names = (r: PackResult, level: "advisory" | "mandatory") => [...new Set(r[
  * Each stage's advisories, by the lesson (story.lessons) that describes them. `lesson: undefined`
  * marks advisories no lesson of that stage states yet; `policies: []` a lesson no policy checks.
  */
-const HARDENING = { lesson: /run as root with a writable root filesystem, the default capabilities, privilege escalation allowed and no memory or CPU limits/,
+const HARDENING = { lesson: /Postgres starts as root .* writable root filesystem, the default capabilities, privilege escalation allowed and no memory or CPU limits/,
     policies: ["docker-non-root", "docker-readonly-rootfs", "docker-caps-drop-all", "docker-no-new-privileges", "docker-limits"] };
 const LESSONS: Record<1 | 2 | 3, { lesson: RegExp; policies: string[] }[]> = {
     1: [
         { lesson: /single point of failure\), and no replica/, policies: ["no-single-point-of-failure", "database-replicated"] },
         { lesson: /app and the database publish their ports on every interface/, policies: ["data-ports-not-published", "docker-ports-localhost"] },
         { lesson: /password reaches the app as a plain environment variable/, policies: ["docker-no-plaintext-secret-env"] },
-        { lesson: /no health checks and no restart policy/, policies: ["docker-healthcheck", "docker-restart-policy"] },
+        { lesson: /No restart policy \(only the app.s image brings a health check of its own\)/, policies: ["docker-healthcheck", "docker-restart-policy"] },
         HARDENING,
         { lesson: /One flat network/, policies: ["data-network-internal"] },
     ],
@@ -33,7 +33,7 @@ const LESSONS: Record<1 | 2 | 3, { lesson: RegExp; policies: string[] }[]> = {
         { lesson: /DNS round robin is not load balancing/, policies: [] },
         { lesson: /both databases publish their ports on every interface/, policies: ["data-ports-not-published", "docker-ports-localhost"] },
         { lesson: /Passwords reach the containers as plain environment variables/, policies: ["docker-no-plaintext-secret-env"] },
-        { lesson: /no health checks and no restart policy/, policies: ["docker-healthcheck", "docker-restart-policy"] },
+        { lesson: /No restart policy \(only the app.s image brings a health check of its own\)/, policies: ["docker-healthcheck", "docker-restart-policy"] },
         HARDENING,
         { lesson: /One flat network/, policies: ["data-network-internal"] },
     ],

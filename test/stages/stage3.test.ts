@@ -50,11 +50,11 @@ describe("stage 3 (Scaling and isolation) on Docker", () => {
         }
     });
 
-    it("gives every container a health check and a bounded restart policy", () => {
+    it("gives every container a health check and a restart policy that survives a Docker restart", () => {
         for (const c of containers(run)) {
             assert.ok(c.inputs.healthcheck?.tests?.length > 1, `${c.name} has no health check`);
-            assert.equal(c.inputs.restart, "on-failure", c.name);
-            assert.equal(c.inputs.maxRetryCount, 5, c.name);
+            // Not on-failure: that one stays down after a Docker restart (docker-laptop.test.ts).
+            assert.equal(c.inputs.restart, "unless-stopped", c.name);
         }
     });
 

@@ -71,7 +71,7 @@ describe("stage 4 (Shift-left security) on Docker", () => {
             assert.deepEqual(i.securityOpts, ["no-new-privileges:true"], `${c.name} securityOpts`);
             assert.ok(i.memory > 0 && Number(i.cpus) > 0, `${c.name} limits`);
             assert.ok(i.healthcheck?.tests?.length > 1, `${c.name} health check`);
-            assert.equal(i.restart, "on-failure", `${c.name} restart`);
+            assert.equal(i.restart, "unless-stopped", `${c.name} restart`);
         }
         const job = container(run, "vault-bootstrap").inputs;
         assert.equal(job.readOnly, true);
