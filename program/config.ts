@@ -21,7 +21,7 @@ export const SETTINGS = {
     appReplicas: {
         type: "integer",
         default: 3,
-        description: "App instances from stage 2 on (2-9); stage 1 always runs exactly one.",
+        description: "App instances of the Docker stages 2-4 (2-9); stage 1 always runs exactly one, and on Kubernetes the HPA decides.",
     },
     appHostPort: {
         type: "integer",

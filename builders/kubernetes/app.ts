@@ -30,8 +30,6 @@ export interface AppTierArgs {
     /** The region's number (1, 2, ...): a label on its pods, so the page shows which region answered. */
     readonly region: number;
     readonly image: pulumi.Input<string>;
-    /** The Deployment's count before the HPA acts. */
-    readonly replicas: number;
     readonly autoscale: KubernetesProfile["autoscale"];
     readonly disruptionBudget: KubernetesProfile["disruptionBudget"];
     readonly wiring: AppWiring;
@@ -65,10 +63,9 @@ export class AppTier extends pulumi.ComponentResource {
 
         this.deployment = workload(at, {
             service: SERVICES.app,
-            // The count before the HPA acts (devsecops:appReplicas, at least its minimum). The HPA
-            // changes it between updates; a later `pulumi up` that changes this Deployment sets it
-            // back, and the HPA corrects it again within a minute.
-            replicas: args.replicas,
+            // No replicas: the HPA owns that field (minReplicas from the first minute). Set here, the
+            // next `pulumi up` after the HPA or a `kubectl scale` changed it fails with a server-side
+            // apply conflict (pulumi-kubernetes does not force), or resets what the HPA chose.
             strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
             spec: { minReadySeconds: 5, revisionHistoryLimit: 3 },
             podLabels: { [LABELS.region]: String(args.region) },

@@ -18,6 +18,8 @@ export interface ChaosArgs {
     readonly image: string;
     /** Cron syntax: when to delete one random app pod. */
     readonly schedule: string;
+    /** The app's Deployments: the job must not fire while they are still rolling out. */
+    readonly dependsOn: pulumi.Resource[];
 }
 
 /**
@@ -57,7 +59,9 @@ export class Chaos extends pulumi.ComponentResource {
                     metadata: { labels },
                     spec: {
                         backoffLimit: 0,
-                        activeDeadlineSeconds: 120,
+                        // Long enough for the first pull of the kubectl image on a slow laptop network:
+                        // the deadline counts from the Job's start, pulling included.
+                        activeDeadlineSeconds: 600,
                         template: {
                             metadata: { labels },
                             spec: podSpec(scope, {
@@ -87,7 +91,7 @@ export class Chaos extends pulumi.ComponentResource {
                     },
                 },
             },
-        }, inLab(scope, this, [binding]));
+        }, inLab(scope, this, [binding, ...args.dependsOn]));
         this.registerOutputs({});
     }
 }

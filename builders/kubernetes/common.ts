@@ -87,8 +87,12 @@ export function containerSecurity(scope: KubeScope, user: string): { securityCon
  */
 export function podSecurity(scope: KubeScope, user: string): Input.PodSecurityContext {
     const { uid, gid } = ids(user);
-    if (!scope.hardening) return { fsGroup: gid };
-    return { runAsNonRoot: true, runAsUser: uid, runAsGroup: gid, fsGroup: gid, seccompProfile: { type: "RuntimeDefault" } };
+    // OnRootMismatch: the kubelet re-permissions a volume only when its root is not already the
+    // pod's group. Without it, it chowns PGDATA at every start on the volumes it manages, and
+    // Postgres then refuses a data directory that is not 0700 (the second start fails).
+    const group = { fsGroup: gid, fsGroupChangePolicy: "OnRootMismatch" };
+    if (!scope.hardening) return group;
+    return { runAsNonRoot: true, runAsUser: uid, runAsGroup: gid, ...group, seccompProfile: { type: "RuntimeDefault" } };
 }
 
 /**

@@ -78,7 +78,6 @@ export function buildKubernetesStage(lab: LabConfig): StageOutputs {
         namespace,
         region: i + 1,
         image,
-        replicas: Math.max(lab.appInstances, kube.autoscale.min),
         autoscale: kube.autoscale,
         disruptionBudget: kube.disruptionBudget,
         wiring: {
@@ -103,7 +102,7 @@ export function buildKubernetesStage(lab: LabConfig): StageOutputs {
         dependsOn: regions.map((r) => r.service),
     }, opts);
     if (kube.observability) new Monitoring("monitoring", { scope, image: images.prometheus, appNamespaces: appNamespaces(p) }, opts);
-    if (kube.chaos) new Chaos("chaos", { scope, image: images.kubectl, schedule: kube.chaos.schedule }, opts);
+    if (kube.chaos) new Chaos("chaos", { scope, image: images.kubectl, schedule: kube.chaos.schedule, dependsOn: regions.map((r) => r.deployment) }, opts);
 
     const entryPoints = [p.tls ? `https://localhost:${ports.edgeTls}` : `http://localhost:${ports.edge}`];
     return stageOutputs(p, {

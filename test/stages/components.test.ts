@@ -74,14 +74,14 @@ describe("components: a second instance of each never clashes with the first", (
                 const cache = new Cache(`${n}-cache`, { scope, image: image("redisImage"), aclUsers: true });
                 const secrets = new SecretStore(`${n}-secrets`, { scope, image: image("vaultImage"), credentials: { db: db.appLogin, redis: cache.appLogin ?? login("x") } });
                 const app = new AppTier(`${n}-app`, {
-                    scope, namespace: KUBE_NAMESPACES.app, region: 1, image: "registry.local/app:1.0.0", replicas: 2,
+                    scope, namespace: KUBE_NAMESPACES.app, region: 1, image: "registry.local/app:1.0.0",
                     autoscale: { min: 2, max: 4, cpuPercent: 70 }, disruptionBudget: { minAvailable: 1 },
                     wiring: { primaryHost: db.primaryHost, credentials: { from: "vault", address: secrets.address } },
                     vaultToken: secrets.appToken, scraped: true, dependsOn: [],
                 });
                 new Edge(`${n}-edge`, { scope, image: image("nginxImage"), regions: [{ name: "region-1", host: app.host }], tls: { nodePort: 30443, redirectPort: 8443 }, httpNodePort: 30080, rateLimit: true, exporter: { image: image("nginxExporterImage") }, dependsOn: [] });
                 new Monitoring(`${n}-monitoring`, { scope, image: image("prometheusImage"), appNamespaces: [KUBE_NAMESPACES.app] });
-                new Chaos(`${n}-chaos`, { scope, image: image("kubectlImage"), schedule: "*/5 * * * *" });
+                new Chaos(`${n}-chaos`, { scope, image: image("kubectlImage"), schedule: "*/5 * * * *", dependsOn: [app.deployment] });
             }
             return {};
         });

@@ -91,6 +91,11 @@ describe("stage 6 (Enterprise) on Kubernetes", () => {
         const cron = object(run, KUBE_TYPES.cronJob, ops, "chaos");
         assert.equal(cron.inputs.spec.schedule, STAGES.get(6)!.kubernetes!.chaos!.schedule);
         assert.equal(cron.inputs.spec.concurrencyPolicy, "Forbid");
+        // Not before the app is rolled out, and a deadline that a first pull of the image fits in.
+        for (const region of kind(run, KUBE_TYPES.deployment).filter((d) => d.inputs.metadata.name === "app")) {
+            assert.ok(cron.dependsOn.includes(region.name), `the chaos job waits for ${ref(region)}`);
+        }
+        assert.ok(cron.inputs.spec.jobTemplate.spec.activeDeadlineSeconds >= 600);
         const pod = podTemplate(cron).spec;
         assert.equal(pod.serviceAccountName, "chaos");
         assert.equal(pod.automountServiceAccountToken, true, "the one pod that talks to the API server");
