@@ -170,7 +170,8 @@ function dockerTopology(resources: readonly RecordedResource[]): Topology {
     // A name resolves to the containers that answer it on a network: their aliases and host name.
     const answers = new Map<string, string[]>();
     for (const c of servers) {
-        const names = new Set<string>([idOf(c), ...((c.inputs.networksAdvanced ?? []) as { aliases?: string[] }[]).flatMap((a) => a.aliases ?? [])]);
+        const names = new Set<string>([idOf(c), ...((c.inputs.networksAdvanced ?? []) as { aliases?: string[]; ipv4Address?: string }[])
+            .flatMap((a) => [...(a.aliases ?? []), ...(a.ipv4Address ? [a.ipv4Address] : [])])]);
         if (c.inputs.hostname) names.add(c.inputs.hostname);
         for (const n of names) answers.set(n, [...(answers.get(n) ?? []), idOf(c)]);
     }

@@ -63,14 +63,27 @@ export const CONTAINER_PORTS = {
 export { APP_ENV, CACHE, DATABASE, HEADERS, VAULT } from "../app/src/contract";
 
 /**
- * Stage 4's segmented networks. Fixed subnets so pg_hba can name who may connect from where; pick
- * other ones here if they collide with a network on your machine ("Pool overlaps").
+ * Fixed subnets: stage 4's segmented networks, so pg_hba can name who may connect from where, and
+ * stages 1-3's flat one, so Nginx can name every app instance by address. Pick other ones here if
+ * they collide with a network on your machine ("Pool overlaps").
  */
 export const SUBNETS: Record<Tier, string> = {
     edge: "10.213.1.0/24",
     app: "10.213.2.0/24",
     data: "10.213.3.0/24",
 };
+export const FLAT_SUBNET = "10.213.0.0/24";
+
+/**
+ * The app instances' fixed addresses where Nginx reaches them (the flat network, or stage 4's app
+ * network), .32 onwards. Nginx's upstream names them by address: a name is resolved once, at start,
+ * and Docker's DNS has no name for a stopped container, so one stopped instance kept Nginx from
+ * starting at all ("host not found in upstream").
+ */
+export const APP_ADDRESSES = {
+    flat: (i: number) => `10.213.0.${31 + i}`,
+    segmented: (i: number) => `10.213.2.${31 + i}`,
+} as const;
 
 /**
  * Fixed addresses on the data network (stage 4): the app instances take 10.213.3.32 onwards, so

@@ -101,8 +101,9 @@ export function renderNginxConf(opts: NginxConfOptions): string {
     const bodySize = opts.clientMaxBodySize ?? "64k";
     if (!/^[0-9]+[kmg]?$/i.test(bodySize)) throw new Error(`nginx clientMaxBodySize "${bodySize}" must look like 64k`);
 
-    // Names resolve once, when nginx starts (open-source `resolve` needs >= 1.27.3 and Debian has
-    // 1.22): the Docker builder starts nginx after the app containers exist, or it will not start.
+    // A name resolves once, when nginx starts (open-source `resolve` needs >= 1.27.3 and Debian has
+    // 1.22), and a name that does not resolve stops nginx from starting: the Docker builder passes
+    // the instances' fixed addresses, the Kubernetes one a Service name, which always resolves.
     const servers = opts.upstreams.map((u) => {
         const address = `${word("upstream host", u.host)}:${port("upstream port", u.port)}`;
         // Passive health check: one failed attempt takes the server out for 5s (nginx's default

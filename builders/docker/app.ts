@@ -30,6 +30,8 @@ export class AppTier extends pulumi.ComponentResource {
     readonly instances: docker.Container[] = [];
     /** DNS names of the instances on the lab network (app-1, app-2, ...). */
     readonly hosts: string[] = [];
+    /** Their fixed addresses where Nginx reaches them, in the same order. */
+    readonly addresses: string[] = [];
     /** Host ports of the instances, where they are published. */
     readonly hostPorts: number[] = [];
 
@@ -42,6 +44,7 @@ export class AppTier extends pulumi.ComponentResource {
             const host = `${SERVICES.app}-${i}`;
             const hostPort = args.firstHostPort === undefined ? undefined : args.firstHostPort + i - 1;
             this.hosts.push(host);
+            this.addresses.push(tiers.appInstanceAddress(i));
             if (hostPort !== undefined) this.hostPorts.push(hostPort);
             const files = containerFiles(this, style, {
                 consumer: `${name}-${i}`,
@@ -64,7 +67,7 @@ export class AppTier extends pulumi.ComponentResource {
                 // round robin); "app-N" names one instance for Nginx's upstream list. From stage 4 an
                 // instance also joins the data network at a fixed address, the only one pg_hba admits.
                 networksAdvanced: tiers.attach([
-                    { tier: "app", aliases: args.roundRobinAlias ? [SERVICES.app, host] : [host] },
+                    { tier: "app", aliases: args.roundRobinAlias ? [SERVICES.app, host] : [host], ipv4Address: tiers.appInstanceAddress(i) },
                     { tier: "data", aliases: [host], ipv4Address: DATA_ADDRESSES.appInstance(i) },
                 ]),
                 ports: hostPort !== undefined ? publish(style, CONTAINER_PORTS.app, hostPort) : [],

@@ -65,7 +65,7 @@ export function buildDockerStage(lab: LabConfig): StageOutputs {
     const edge = p.loadBalancer === "nginx"
         ? new Edge("edge", {
             style, tiers, image: images.nginx,
-            upstreams: app.hosts,
+            upstreams: app.hosts.map((name, i) => ({ name, address: app.addresses[i] })),
             httpPort: ports.edge,
             httpsPort: p.tls ? ports.edgeTls : undefined,
             rateLimit: p.rateLimit,

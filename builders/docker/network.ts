@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { SHARED_TIER, SUBNETS, TIERS, Tier } from "../../program/names";
+import { APP_ADDRESSES, FLAT_SUBNET, SHARED_TIER, SUBNETS, TIERS, Tier } from "../../program/names";
 import { StageNumber } from "../../profiles/profile";
 import { dockerName, labLabels } from "./common";
 
@@ -42,6 +42,8 @@ export class Tiers extends pulumi.ComponentResource {
         if (!args.segmented) {
             const flat = new docker.Network(`${name}-flat`, {
                 name: dockerName(args.stage, "network"),
+                // Fixed, so the app instances keep fixed addresses (APP_ADDRESSES); gateway as below.
+                ipamConfigs: [{ subnet: FLAT_SUBNET, gateway: gatewayOf(FLAT_SUBNET) }],
                 labels: labLabels(args.stage, SHARED_TIER),
             }, { parent: this });
             this.byTier = { edge: flat, app: flat, data: flat };
@@ -61,14 +63,21 @@ export class Tiers extends pulumi.ComponentResource {
         this.registerOutputs({});
     }
 
+    /** App instance i's fixed address on the network Nginx reaches it on. */
+    appInstanceAddress(i: number): string {
+        return this.segmented ? APP_ADDRESSES.segmented(i) : APP_ADDRESSES.flat(i);
+    }
+
     /**
      * The networksAdvanced entries for a container. On the flat network all attachments fold into
-     * one entry (aliases merged, no fixed address: the flat network has no fixed subnet).
+     * one entry: aliases merged, and the one fixed address that lies in the flat subnet, if any.
      */
     attach(attachments: Attachment[]): docker.types.input.ContainerNetworksAdvanced[] {
         if (!this.segmented) {
             const aliases = [...new Set(attachments.flatMap((a) => a.aliases))];
-            return [{ name: this.byTier.app.name, aliases }];
+            const prefix = FLAT_SUBNET.slice(0, FLAT_SUBNET.lastIndexOf(".") + 1);
+            const address = attachments.map((a) => a.ipv4Address).find((ip) => ip?.startsWith(prefix));
+            return [{ name: this.byTier.app.name, aliases, ...(address ? { ipv4Address: address } : {}) }];
         }
         return attachments.map((a) => ({
             name: this.byTier[a.tier].name,

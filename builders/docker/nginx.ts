@@ -13,15 +13,15 @@ export interface EdgeArgs {
     readonly style: ContainerStyle;
     readonly tiers: Tiers;
     readonly image: string;
-    /** The app instances' DNS names on the app network. */
-    readonly upstreams: string[];
+    /** The app instances: their names (for the config's comments) and fixed addresses (what Nginx dials). */
+    readonly upstreams: { readonly name: string; readonly address: string }[];
     /** The host port of plain HTTP (from stage 4 it only redirects to HTTPS). */
     readonly httpPort: number;
     /** HTTPS on this host port (the profile's `tls`); absent: plain HTTP only. */
     readonly httpsPort?: number;
     /** A per-client request rate limit (the profile's `rateLimit`). */
     readonly rateLimit: boolean;
-    /** The instances' containers: Nginx resolves upstream names once at start, so they must exist. */
+    /** The instances' containers: created first, so their fixed addresses are taken when Nginx starts. */
     readonly dependsOn: pulumi.Resource[];
 }
 
@@ -40,7 +40,7 @@ export class Edge extends pulumi.ComponentResource {
         const { style, tiers } = args;
         const image = pullImage(`${name}-image`, args.image, this);
         const conf = edgeConf({
-            upstreams: args.upstreams.map((host) => ({ name: host, host, port: CONTAINER_PORTS.app })),
+            upstreams: args.upstreams.map((u) => ({ name: u.name, host: u.address, port: CONTAINER_PORTS.app })),
             tls: args.httpsPort === undefined ? undefined : { redirectPort: args.httpsPort },
             rateLimit: args.rateLimit,
             readOnlyRoot: style.hardening,

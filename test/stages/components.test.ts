@@ -49,7 +49,7 @@ describe("components: a second instance of each never clashes with the first", (
                     wiring: { primaryHost: db.primaryHost, credentials: { from: "vault", address: secrets.address } },
                     vaultToken: secrets.appToken, dependsOn: [],
                 });
-                new Edge(`${n}-edge`, { style, tiers, image: image("nginxImage"), upstreams: app.hosts, httpPort: 8080, httpsPort: 8443, rateLimit: true, dependsOn: [] });
+                new Edge(`${n}-edge`, { style, tiers, image: image("nginxImage"), upstreams: app.hosts.map((name, i) => ({ name, address: app.addresses[i] })), httpPort: 8080, httpsPort: 8443, rateLimit: true, dependsOn: [] });
             }
             return {};
         });

@@ -31,7 +31,14 @@ describe("stage 3 (Scaling and isolation) on Docker", () => {
         const [upload] = nginx.uploads;
         assert.equal(upload.file, `${EDGE_FILES.dir}/${EDGE_FILES.conf}`);
         assert.deepEqual(nginx.command.slice(0, 3), ["nginx", "-c", upload.file], "nginx reads the uploaded file");
-        for (const name of appInstances(run)) assert.match(upload.content, new RegExp(`server ${name}:8080 [^;]*max_fails=`));
+        // By fixed address, never by name: nginx resolves names once at start and refuses to start
+        // on one Docker's DNS no longer knows (a stopped instance); test/renderers/nginx-start.test.ts.
+        for (const name of appInstances(run)) {
+            const address = container(run, name).inputs.networksAdvanced[0].ipv4Address;
+            assert.match(address, /^10\.213\.0\.\d+$/, `${name} has a fixed address on the flat network`);
+            assert.match(upload.content, new RegExp(`server ${address.replace(/\./g, "\\.")}:8080 [^;]*max_fails=[^\n]*# ${name}\n`));
+        }
+        assert.doesNotMatch(upload.content, /^\s*server [a-z][^:]*:\d+/m, "no upstream by name");
         assert.match(upload.content, /proxy_next_upstream error timeout/);
         assert.match(upload.content, /add_header X-Upstream \$upstream_addr always/);
     });
