@@ -1,18 +1,25 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as yaml from "js-yaml";
 import { STAGES } from "../../profiles/catalog";
 import { SETTINGS } from "../../program/config";
+import { ROOT, loadWorkflow, usesLines } from "../support/workflows";
 
 /**
  * The workflows cannot run here (no GitHub, no Pulumi CLI, no registry): keep them parsed and in step
  * with the program, so what they run exists and what they scan is what the lab deploys.
+ * (test/ci/pins.test.ts checks every workflow's `uses:` pins.)
  */
-const ROOT = path.resolve(__dirname, "..", "..");
-const workflow = yaml.load(fs.readFileSync(path.join(ROOT, ".github/workflows/devsecops.yml"), "utf8")) as any;
-const jobs = workflow.jobs as Record<string, any>;
-const steps = (job: string) => jobs[job].steps as { uses?: string; run?: string; with?: Record<string, unknown> }[];
+const workflow = loadWorkflow("devsecops.yml");
+const { jobs, doc } = workflow;
+const steps = workflow.steps;
+/** The pinned release of an action, from the raw line (js-yaml drops the comment). */
+const versionOf = (repo: string) => {
+    const found = usesLines(workflow.raw).filter((u) => u.repo === repo);
+    assert.ok(found.length > 0, `${repo} is used`);
+    return found.map((u) => u.version!.slice(1).split(".").map(Number));
+};
+const atLeast = (v: number[], min: number[]) => v[0] !== min[0] ? v[0] > min[0] : v[1] !== min[1] ? v[1] > min[1] : v[2] >= min[2];
 
 describe(".github/workflows/devsecops.yml", () => {
     it("has the shift-left jobs: tests, policy preview, dependency audit, SAST, image scan, secret scan", () => {
@@ -21,31 +28,29 @@ describe(".github/workflows/devsecops.yml", () => {
     });
 
     it("runs on pushes to main and on pull requests, read-only by default", () => {
-        assert.deepEqual(workflow.on.push.branches, ["main"]);
-        assert.ok("pull_request" in workflow.on);
-        assert.deepEqual(workflow.permissions, { contents: "read" });
+        assert.deepEqual(doc.on.push.branches, ["main"]);
+        assert.ok("pull_request" in doc.on);
+        assert.deepEqual(doc.permissions, { contents: "read" });
     });
 
-    it("pins every action to a version, never a branch", () => {
-        for (const [name, job] of Object.entries(jobs)) {
-            for (const step of job.steps as { uses?: string }[]) {
-                if (!step.uses) continue;
-                assert.match(step.uses, /^[\w.-]+\/[\w./-]+@v?\d+(\.\d+)*$/, `${name}: ${step.uses}`);
-            }
-        }
+    it("moves CodeQL to v4, pulumi/actions to v7, and trivy-action past its March 2026 re-tagging", () => {
+        for (const v of versionOf("github/codeql-action")) assert.equal(v[0], 4);
+        for (const v of versionOf("pulumi/actions")) assert.ok(v[0] >= 7, `pulumi/actions v${v.join(".")}`);
+        // 0.35.0 was the one release the attacker did not rewrite; every tag since carries a `v`.
+        for (const v of versionOf("aquasecurity/trivy-action")) assert.ok(atLeast(v, [0, 35, 0]), `trivy-action v${v.join(".")}`);
     });
 
     it("tests with the same script CI runs", () => {
         assert.ok(steps("test").some((s) => s.run === "bash .ci/run"));
     });
 
-    it("previews every Docker stage with its own policy config, and the config files exist", () => {
-        const dockerStages = [...STAGES.values()].filter((p) => p.target === "docker").map((p) => p.stage);
-        assert.deepEqual(jobs["policy-preview"].strategy.matrix.stage, dockerStages);
+    it("previews every stage, Kubernetes ones included, with its own policy config, and the config files exist", () => {
+        const stages = [...STAGES.keys()];
+        assert.deepEqual(jobs["policy-preview"].strategy.matrix.stage, stages);
         const run = steps("policy-preview").map((s) => s.run ?? "").join("\n");
         assert.match(run, /pulumi preview .*--policy-pack policy-pack/s);
         assert.match(run, /--policy-pack-config policy-pack\/config\/stage\$\{\{ matrix.stage \}\}\.json/);
-        for (const stage of dockerStages) {
+        for (const stage of stages) {
             assert.ok(fs.existsSync(path.join(ROOT, `policy-pack/config/stage${stage}.json`)), `stage${stage}.json`);
             assert.ok(fs.existsSync(path.join(ROOT, `Pulumi.stage${stage}.yaml`)), `Pulumi.stage${stage}.yaml`);
         }
