@@ -15,6 +15,8 @@ export interface StageOutputs {
     readonly databasePassword: pulumi.Output<string>;
     /** From stage 4: the edge's self-signed certificate (public), for curl --cacert or a browser. */
     readonly edgeCertificate?: pulumi.Output<string>;
+    /** Docker from stage 4: how the Vault bootstrap ended ("exited 0"); a failed one fails `up` here. */
+    readonly vaultBootstrap?: pulumi.Output<string>;
     /** Stage 6: the service level objective the stage states (docs/golden-signals.md reads it off the metrics). */
     readonly slo?: NonNullable<StageProfile["kubernetes"]>["slo"];
 }
@@ -29,6 +31,7 @@ export function stageOutputs(profile: StageProfile, built: {
     readonly storyValues: Record<string, string>;
     readonly databasePassword: pulumi.Output<string>;
     readonly edgeCertificate?: pulumi.Output<string>;
+    readonly vaultBootstrap?: pulumi.Output<string>;
 }): StageOutputs {
     return {
         stage: profile.stage,
@@ -39,6 +42,7 @@ export function stageOutputs(profile: StageProfile, built: {
         lessons: profile.story.lessons,
         databasePassword: pulumi.secret(built.databasePassword),
         ...(built.edgeCertificate ? { edgeCertificate: built.edgeCertificate } : {}),
+        ...(built.vaultBootstrap ? { vaultBootstrap: built.vaultBootstrap } : {}),
         ...(profile.kubernetes?.slo ? { slo: profile.kubernetes.slo } : {}),
     };
 }

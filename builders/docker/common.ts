@@ -53,12 +53,29 @@ export function containerOptions(parent: pulumi.Resource, dependsOn: pulumi.Reso
 export function selfHealing(
     style: ContainerStyle,
     tests: string[],
-): Pick<docker.ContainerArgs, "healthcheck" | "restart" | "maxRetryCount"> {
+): Pick<docker.ContainerArgs, "healthcheck" | "restart" | "wait" | "waitTimeout"> {
     if (!style.selfHealing) return { restart: "no" };
     return {
         healthcheck: { tests, interval: "5s", timeout: "3s", retries: 5, startPeriod: "30s" },
         restart: "unless-stopped",
+        // `pulumi up` waits until the container is healthy and fails, naming it, when it does not get
+        // there: without wait a container that dies at start counts as created (the provider's
+        // create returns once the container has started; resource_docker_container_funcs.go).
+        wait: true,
+        waitTimeout: 120,
     };
+}
+
+/**
+ * A one-shot job's outcome, read off the exit code and log the provider records after it waited
+ * for the job (attach). The provider never checks the code itself, so a failed job would pass as
+ * created: this fails `pulumi up` with the container's name and the last lines of its log.
+ */
+export function jobOutcome(container: string, exitCode: number | undefined, logs: string | undefined): string {
+    if (exitCode === undefined) return "no exit code reported";
+    if (exitCode === 0) return "exited 0";
+    const tail = (logs ?? "").trim().split("\n").slice(-5).join(" | ");
+    throw new pulumi.RunError(`${container} exited with ${exitCode}: ${tail || "(no log)"}; see docker logs ${container}`);
 }
 
 /**

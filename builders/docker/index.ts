@@ -91,5 +91,6 @@ export function buildDockerStage(lab: LabConfig): StageOutputs {
         },
         databasePassword: database.ownerPassword,
         edgeCertificate: edge?.certificatePem,
+        vaultBootstrap: secrets?.bootstrapOutcome,
     });
 }

@@ -6,8 +6,8 @@ import {
 } from "../../renderers/vault";
 import { AppCredentials, baseOf, dirOf, generatedSecret } from "../shared";
 import {
-    ContainerStyle, GRACE_SECONDS, LabFile, containerFiles, containerOptions, dockerName, env, gracePeriod, hardening, labLabels, pullImage,
-    selfHealing,
+    ContainerStyle, GRACE_SECONDS, LabFile, containerFiles, containerOptions, dockerName, env, gracePeriod, hardening, jobOutcome, labLabels,
+    pullImage, selfHealing,
 } from "./common";
 import type { Tiers } from "./network";
 
@@ -31,6 +31,8 @@ export class SecretStore extends pulumi.ComponentResource {
     /** The app's token: reads the app's secret and nothing else. */
     readonly appToken: pulumi.Output<string>;
     readonly bootstrap: docker.Container;
+    /** "exited 0" once the bootstrap ran; at `up`, a failed bootstrap fails here (jobOutcome). */
+    readonly bootstrapOutcome: pulumi.Output<string>;
 
     constructor(name: string, args: SecretStoreArgs, opts?: pulumi.ComponentResourceOptions) {
         super("devsecops:docker:SecretStore", name, {}, opts);
@@ -57,9 +59,7 @@ export class SecretStore extends pulumi.ComponentResource {
             networksAdvanced: tiers.attach([{ tier: "data", aliases: [SERVICES.vault], ipv4Address: DATA_ADDRESSES.vault }]),
             labels: [...labLabels(style.stage, "data"), ...serverFiles.labels],
             ...selfHealing(style, ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${VAULT_PORT}/v1/sys/health`]),
-            // The bootstrap must find Vault answering: wait for the health check before going on.
-            wait: style.selfHealing,
-            waitTimeout: 120,
+            // selfHealing's wait: the bootstrap must find Vault answering.
             ...gracePeriod(GRACE_SECONDS.vault),
             ...hardening(style, { user: IMAGE_USERS.vault, writable: ["/tmp", "/home/vault"], memoryMb: 256, cpus: "0.5" }),
         }, containerOptions(this, serverFiles.dependsOn));
@@ -101,6 +101,9 @@ export class SecretStore extends pulumi.ComponentResource {
             restart: "no",
             ...hardening(style, { user: IMAGE_USERS.vault, writable: ["/tmp"], memoryMb: 64, cpus: "0.25" }),
         }, containerOptions(this, [server, ...bootstrapFiles.dependsOn]));
+        const bootstrapName = dockerName(style.stage, SERVICES.vaultBootstrap);
+        this.bootstrapOutcome = pulumi.all([this.bootstrap.exitCode, this.bootstrap.containerLogs])
+            .apply(([code, logs]) => jobOutcome(bootstrapName, code, logs));
         this.registerOutputs({ appToken: this.appToken });
     }
 }

@@ -1,7 +1,8 @@
 import { ProgramRun, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
 import { gatewayOf } from "../../builders/docker/network";
-import { GRACE_SECONDS } from "../../builders/docker/common";
+import * as pulumi from "@pulumi/pulumi";
+import { GRACE_SECONDS, jobOutcome } from "../../builders/docker/common";
 import { STAGES } from "../../profiles/catalog";
 import { LABELS } from "../../program/names";
 import { TYPES, containers, labelsOf, ofType, serviceOf } from "../support/topology";
@@ -79,5 +80,29 @@ describe("Docker stages on a laptop: daemon restarts, replacements, what Docker 
         assert.equal(gatewayOf("172.28.0.0/16"), "172.28.0.1");
         assert.equal(gatewayOf("10.0.255.0/23"), "10.0.255.1");
         assert.throws(() => gatewayOf("10.0.0.0/32"), /with room for a gateway/);
+    });
+});
+
+describe("Docker stages: a failure fails `pulumi up`", () => {
+    it("waits for every self-healing server to be healthy (the provider's wait needs a health check)", async () => {
+        for (const p of dockerStages.filter((s) => s.selfHealing)) {
+            const run = await runProgram({ stage: String(p.stage) });
+            for (const c of servers(run)) {
+                assert.equal(c.inputs.wait, true, `stage ${p.stage}: ${serviceOf(c)}`);
+                assert.ok(c.inputs.healthcheck?.tests?.length, `stage ${p.stage}: ${serviceOf(c)} has a health check to wait for`);
+            }
+        }
+    });
+
+    it("turns a failed one-shot job into a one-line error with its name and the end of its log", () => {
+        assert.equal(jobOutcome("devsecops-s4-vault-bootstrap", 0, "vault-bootstrap: done\n"), "exited 0");
+        assert.throws(() => jobOutcome("devsecops-s4-vault-bootstrap", 1, "vault-bootstrap: waiting\nvault-bootstrap: FAILED: Vault refused the token\n"),
+            (e: Error) => e instanceof pulumi.RunError && !e.message.includes("\n") &&
+                /^devsecops-s4-vault-bootstrap exited with 1: vault-bootstrap: waiting \| vault-bootstrap: FAILED: Vault refused the token; see docker logs devsecops-s4-vault-bootstrap$/.test(e.message));
+    });
+
+    it("makes stage 4's outputs wait for the bootstrap's outcome, so `up` fails where it failed", async () => {
+        const run = await runProgram({ stage: "4" });
+        assert.ok("vaultBootstrap" in run.outputs);
     });
 });
