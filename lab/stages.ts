@@ -35,7 +35,7 @@ export function recordStage(stage: StageNumber): Promise<RecordedStage> {
 
 async function runStage(stage: StageNumber): Promise<RecordedStage> {
     const profile = STAGES.get(stage);
-    if (!profile) throw new Error(`stage ${stage} is not buildable`);
+    if (!profile) throw new Error(`profiles/catalog.ts has no profile for stage ${stage}`);
     const run = await runProgram({ stage: String(stage) });
     return deepFreeze({ profile, resources: run.resources, outputs: run.outputs, topology: topologyOf(profile.target, run.resources) });
 }

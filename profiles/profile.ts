@@ -83,9 +83,3 @@ export interface StageStory {
     /** What is still wrong on purpose: the pack's advisories at this stage, in plain words. */
     readonly lessons: readonly string[];
 }
-
-/** Stages the program can build today; later ones are planned and say so through config validation. */
-export interface PlannedStage {
-    readonly stage: StageNumber;
-    readonly title: string;
-}

@@ -1,12 +1,20 @@
 import { ProgramRun, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
 import { STAGES } from "../../profiles/catalog";
+import { STAGE_NUMBERS } from "../../profiles/profile";
 import { parseImageRef } from "../../program/config";
 import { LABELS, PROJECT, TIER_LABELS } from "../../program/names";
 import { TYPES, containers, imageOf, labelsOf, ofType } from "../support/topology";
 import { containersOf, kubeObjects, podTemplate, workloads } from "../support/kube";
 
-/** What holds for every buildable stage: labels, names, replacement, pinning, secrets. */
+describe("every stage: the catalog", () => {
+    it("has a profile for every stage number of the journey, under its number", () => {
+        assert.deepEqual([...STAGES.keys()], [...STAGE_NUMBERS]);
+        for (const [stage, profile] of STAGES) assert.equal(profile.stage, stage);
+    });
+});
+
+/** What holds for every stage: labels, names, replacement, pinning, secrets. */
 for (const [stage, profile] of STAGES) {
     const docker = profile.target === "docker";
     describe(`every stage: stage ${stage}`, () => {
