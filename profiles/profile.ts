@@ -75,7 +75,7 @@ export interface KubernetesProfile {
 
 /** The stage's story, in the roadmap's terms. `{name}` placeholders are filled by the builder. */
 export interface StageStory {
-    /** The roadmap section this stage follows (seeds/000_7d3cf57b52c48c49.txt). */
+    /** The section of the roadmap this stage follows, by its title there. */
     readonly roadmap: string;
     readonly scenario: string;
     /** Things to try once the stage is up; placeholders: {entry}, {db}, {dbReplica}, {instances}. */

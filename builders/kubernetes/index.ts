@@ -16,7 +16,7 @@ import { SecretStore } from "./vault";
 
 /**
  * The Kubernetes builder: turns a stage profile (stages 5-6) into objects on the cluster the config
- * names. Only deploy.ts loads this module, and only for a Kubernetes stage: Docker stages never
+ * names. Only builders/index.ts loads this module, and only for a Kubernetes stage: Docker stages never
  * load @pulumi/kubernetes.
  */
 export function buildKubernetesStage(lab: LabConfig): StageOutputs {
