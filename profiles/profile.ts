@@ -78,7 +78,11 @@ export interface StageStory {
     /** The section of the roadmap this stage follows, by its title there. */
     readonly roadmap: string;
     readonly scenario: string;
-    /** Things to try once the stage is up; placeholders: {entry}, {db}, {dbReplica}, {instances}. */
+    /**
+     * Things to try once the stage is up. Placeholders, filled by the builder of the stage's target:
+     * - docker: {entry}, {httpEntry}, {db}, {dbReplica}, {instances}, {firstInstance}, {bootstrap}
+     * - kubernetes: {entry}, {appNamespace}, {appRegion2Namespace}, {edgeNamespace}, {dataNamespace}, {opsNamespace}
+     */
     readonly tryThis: readonly string[];
     /** What is still wrong on purpose: the pack's advisories at this stage, in plain words. */
     readonly lessons: readonly string[];
