@@ -73,7 +73,8 @@ export function pathReferences(text: string): string[] {
             continue;
         }
         const first = word.replace(/^(\.{1,2}\/)+/, "").split("/")[0];
-        if (relative || TOP.has(first) || OUTSIDE.has(first)) found.push(word);
+        // A path from the repository's root, or the tail of one ("docker/app.ts", "config/stageN.json").
+        if (relative || TOP.has(first) || OUTSIDE.has(first) || EXTENSIONS.test(word)) found.push(word);
     }
     return found;
 }
@@ -82,27 +83,35 @@ export function pathReferences(text: string): string[] {
 const IGNORED_DIRS = fs.readFileSync(path.join(ROOT, ".gitignore"), "utf8").split("\n")
     .filter((line) => /^[\w.-]+\/$/.test(line.trim())).map((line) => line.trim().slice(0, -1));
 
-/** Whether a reference names something that exists, from the repository root or the file's folder. */
-export function exists(ref: string, from: string): boolean {
-    if (ref.split("/").some((segment) => IGNORED_DIRS.includes(segment))) return true;
-    const fromFile = path.normalize(path.join(path.dirname(from), ref));
-    const candidates = /^\.{1,2}\//.test(ref) ? [fromFile] : [ref, fromFile];
-    // stageN.ts, N-<slug>.md, *.json: a name that stands for several files matches any of them.
-    const pattern = (p: string) => new RegExp(`^${p.replace(/\/$/, "")
+/** A reference as a regular expression: stageN.ts, N-<slug>.md and *.json stand for several files. */
+function glob(ref: string): string {
+    return ref
         .replace(/<[^>]*>/g, "\u0001").replace(/\*/g, "\u0002").replace(/(?<=[a-z/-]|^)N(?=[.-]|$)/g, "\u0003")
         .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
-        .replace(/\u0001/g, "[^/]+").replace(/\u0002/g, "[^/]*").replace(/\u0003/g, "\\d+")}(\\.ts)?$`);
+        .replace(/\u0001/g, "[^/]+").replace(/\u0002/g, "[^/]*").replace(/\u0003/g, "\\d+");
+}
+
+/**
+ * Whether a reference names something of the repository: a bare name any file has; a ./ or ../ path
+ * from the file's folder; any other path from the root, the file's folder, or as the tail of a
+ * repository path ("docker/app.ts" in builders/). A module may go without its .ts.
+ */
+export function exists(ref: string, from: string): boolean {
+    const clean = ref.replace(/\/$/, "");
+    if (clean.split("/").some((segment) => IGNORED_DIRS.includes(segment))) return true;
     if (!ref.includes("/")) {
-        if (BASENAMES.has(ref)) return true;
-        const re = pattern(ref);
-        return [...BASENAMES].some((b) => re.test(b));
+        const re = new RegExp(`^${glob(clean)}$`);
+        return BASENAMES.has(clean) || [...BASENAMES].some((b) => re.test(b));
     }
-    return candidates.some((c) => {
-        if (c.startsWith("..")) return false; // outside the repository
-        if (ENTRIES.has(c.replace(/\/$/, "")) || ENTRIES.has(`${c}.ts`)) return true;
-        const re = pattern(c);
-        return [...ENTRIES].some((e) => re.test(e));
-    });
+    if (/^\.{1,2}\//.test(ref)) {
+        const target = path.normalize(path.join(path.dirname(from), clean)).replace(/\/$/, "");
+        if (target.startsWith("..")) return false; // outside the repository
+        const re = new RegExp(`^${glob(target)}(\\.ts)?$`);
+        return ENTRIES.has(target) || [...ENTRIES].some((e) => re.test(e));
+    }
+    if (ENTRIES.has(clean) || ENTRIES.has(`${clean}.ts`)) return true;
+    const tail = new RegExp(`(^|/)${glob(clean)}(\\.ts)?$`);
+    return [...ENTRIES].some((e) => tail.test(e));
 }
 
 describe("docs: references to files of the repository", () => {
@@ -124,17 +133,17 @@ describe("docs: references to files of the repository", () => {
     });
 
     it("finds repository paths, bare file names and the folders beside the repository; not URLs or absolute paths", () => {
-        const text = "See test/kubernetes/chaos.test.ts, POLICIES.md and seeds/003; ../shared/DESIGN.md. " +
-            "Not https://example.com/docs/x.md, /var/lib/postgresql/data, ~/.kube/config, text/html or a .d.ts file.";
-        assert.deepEqual(pathReferences(text), ["test/kubernetes/chaos.test.ts", "POLICIES.md", "seeds/003", "../shared/DESIGN.md"]);
+        const text = "See test/kubernetes/chaos.test.ts, POLICIES.md and seeds/003; ../shared/DESIGN.md; set it in stages/stage4.ts. " +
+            "Not https://example.com/docs/x.md, /var/lib/postgresql/data, ~/.kube/config, text/html, sdk/nodejs/runtime or a .d.ts file.";
+        assert.deepEqual(pathReferences(text), ["test/kubernetes/chaos.test.ts", "POLICIES.md", "seeds/003", "../shared/DESIGN.md", "stages/stage4.ts"]);
     });
 
     it("knows what exists: names for several files, modules without .ts, built folders; not what moved or lives outside", () => {
-        for (const ref of ["profiles/stageN.ts", "docs/stages/N-<slug>.md", "lab/record", "app/dist/main.js", "docs/stages/", "Pulumi.yaml"]) {
+        for (const ref of ["profiles/stageN.ts", "docs/stages/N-<slug>.md", "lab/record", "app/dist/main.js", "docs/stages/", "app/", "Pulumi.yaml", "docker/app.ts"]) {
             assert.ok(exists(ref, "README.md"), ref);
         }
         assert.ok(exists("../../program/names.ts", "test/docs/x.test.ts"), "relative to the file");
-        for (const ref of ["tools/record.ts", "seeds/000", "../shared/DESIGN.md", "POLICIES.md", "test/kubernetes/chaos.test.ts"]) {
+        for (const ref of ["tools/record.ts", "seeds/000", "../shared/DESIGN.md", "POLICIES.md", "test/kubernetes/chaos.test.ts", "stages/stage4.ts"]) {
             assert.equal(exists(ref, "README.md"), false, ref);
         }
     });
