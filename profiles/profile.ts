@@ -80,7 +80,7 @@ export interface StageStory {
     readonly scenario: string;
     /**
      * Things to try once the stage is up. Placeholders, filled by the builder of the stage's target:
-     * - docker: {entry}, {httpEntry}, {db}, {dbReplica}, {instances}, {firstInstance}, {bootstrap}
+     * - docker: {entry}, {httpEntry}, {db}, {dbReplica}, {instances}, {firstInstance}, {bootstrap}, {vault}
      * - kubernetes: {entry}, {appNamespace}, {appRegion2Namespace}, {edgeNamespace}, {dataNamespace}, {opsNamespace}
      */
     readonly tryThis: readonly string[];

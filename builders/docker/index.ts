@@ -65,6 +65,7 @@ export function buildDockerStage(lab: LabConfig): StageOutputs {
             instances: app.hosts.map((host) => dockerName(profile, host)).join(" "),
             firstInstance: dockerName(profile, app.hosts[0]),
             bootstrap: dockerName(profile, SERVICES.vaultBootstrap),
+            vault: dockerName(profile, SERVICES.vault),
         },
         databasePassword: database.ownerPassword,
         edgeCertificate: edge?.certificatePem,

@@ -16,7 +16,7 @@ const ROOT_TOKEN_FILE = "vault-root-token";
 /**
  * Vault (stage 4) holds the database and Redis credentials. It runs in dev mode: in memory and
  * unsealed, so a laptop needs no unseal ceremony; the price is that a restart of the container
- * empties it (`pulumi up --replace` on the bootstrap fills it again). A one-shot bootstrap container
+ * empties it (`npm run lab -- reset 4` fills it again). A one-shot bootstrap container
  * writes the credentials, a policy that can read only the app's path, and the app's token, whose id
  * the program generates, so the app receives a token and never a password.
  */

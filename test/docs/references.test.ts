@@ -148,3 +148,21 @@ describe("docs: references to files of the repository", () => {
         }
     });
 });
+
+describe("docs: one remedy for an emptied Vault", () => {
+    it("every page, story and comment that says a restart empties Vault gives npm run lab -- reset, and no other fix", () => {
+        const sources = FILES.filter((f) => /\.md$/.test(f) || /^(profiles|builders|renderers|lab)\/.*\.ts$/.test(f));
+        let said = 0;
+        for (const file of sources) {
+            // A paragraph of prose, or a comment block, or a story line: separated by blank lines.
+            const text = fs.readFileSync(path.join(ROOT, file), "utf8").split("\n").filter((line) => !line.startsWith("|")).join("\n"); // tables: cells, not prose
+            for (const paragraph of text.split(/\n\s*(?:\*\s*)?\n/)) {
+                if (!/vault/i.test(paragraph) || !/restart/i.test(paragraph) || !/\bempt(y|ies)\b/i.test(paragraph)) continue;
+                said++;
+                assert.match(paragraph, /npm run lab -- reset/, `${file}: ${paragraph.trim().slice(0, 200)}`);
+                assert.doesNotMatch(paragraph, /--replace|pulumi destroy/, `${file} gives another fix`);
+            }
+        }
+        assert.ok(said >= 4, `the README, the stage 4 story and both builders say it (found ${said})`);
+    });
+});
