@@ -11,16 +11,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, SETTINGS } from "../program/config";
 
-// The SDK stamps each of its promises with `new Error().stack`, read only by its leak report at
-// exit (@pulumi/pulumi runtime/debuggable.js, debuggablePromise). Formatting thousands of those
-// stacks per stage (through ts-node's source maps) took most of a run under mocks: they are
-// formatted when the report reads them. Every other error's stack is formatted (and mapped) as before.
-const formatStack = Error.prepareStackTrace;
-if (formatStack) {
-    Error.prepareStackTrace = (error, frames) =>
-        frames[0]?.getFunctionName() === "debuggablePromise" ? { toString: () => formatStack(error, frames) } : formatStack(error, frames);
-}
-
 /** The marker the SDK serializes a secret value into (sdk/nodejs/runtime/rpc). */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -180,8 +170,26 @@ export function setLabConfig(values: LabConfigValues): void {
     pulumi.runtime.setAllConfig(all);
 }
 
-/** Runs index.ts's program with this config and records what it registers. Throws what it throws. */
-export async function runProgram(values: LabConfigValues): Promise<ProgramRun> {
+const runs = new Map<string, Promise<ProgramRun>>();
+
+/**
+ * Runs index.ts's program with this config and records what it registers. Throws what it throws.
+ * Under mocks one config always registers the same resources, so each config runs once per process
+ * (the tests and the docs ask for every stage's defaults dozens of times) and its record is frozen:
+ * a caller that changes a resource clones it first.
+ */
+export function runProgram(values: LabConfigValues): Promise<ProgramRun> {
+    const key = JSON.stringify(Object.entries(values).sort(([a], [b]) => a.localeCompare(b)));
+    let run = runs.get(key);
+    if (!run) {
+        run = record(values);
+        runs.set(key, run);
+        run.catch(() => runs.delete(key));
+    }
+    return run;
+}
+
+async function record(values: LabConfigValues): Promise<ProgramRun> {
     setLabConfig(values);
     recorded = [];
     const program: () => Record<string, any> = require("../index");
@@ -194,7 +202,16 @@ export async function runProgram(values: LabConfigValues): Promise<ProgramRun> {
     const outputs = await resolveDeep(raw);
     await settle();
     const resources = recorded.map((r) => ({ ...r, inputs: unwrap(r.inputs), state: unwrap(r.state) }));
-    return { resources, outputs, raw };
+    // raw keeps the program's Outputs as they are: the SDK still settles them.
+    return { resources: deepFreeze(resources), outputs: deepFreeze(outputs), raw };
+}
+
+function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object" && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const v of Object.values(value)) deepFreeze(v);
+    }
+    return value;
 }
 
 /** Runs the program expecting it to fail; returns the error and whatever was registered. */

@@ -16,36 +16,12 @@ export interface RecordedStage {
     readonly topology: Topology;
 }
 
-const recorded = new Map<StageNumber, Promise<RecordedStage>>();
-
-/**
- * Runs the program for a stage with its defaults (a stack file sets only devsecops:stage). Under
- * mocks the program gives the same resources every time, so each stage runs once per process (the
- * docs generator and the tests asked for the same stages a dozen times) and the record is frozen.
- */
-export function recordStage(stage: StageNumber): Promise<RecordedStage> {
-    let record = recorded.get(stage);
-    if (!record) {
-        record = runStage(stage);
-        recorded.set(stage, record);
-        record.catch(() => recorded.delete(stage));
-    }
-    return record;
-}
-
-async function runStage(stage: StageNumber): Promise<RecordedStage> {
+/** Runs the program for a stage with its defaults (a stack file sets only devsecops:stage). */
+export async function recordStage(stage: StageNumber): Promise<RecordedStage> {
     const profile = STAGES.get(stage);
     if (!profile) throw new Error(`profiles/catalog.ts has no profile for stage ${stage}`);
     const run = await runProgram({ stage: String(stage) });
-    return deepFreeze({ profile, resources: run.resources, outputs: run.outputs, topology: topologyOf(profile.target, run.resources) });
-}
-
-function deepFreeze<T>(value: T): T {
-    if (value && typeof value === "object" && !Object.isFrozen(value)) {
-        Object.freeze(value);
-        for (const v of Object.values(value)) deepFreeze(v);
-    }
-    return value;
+    return { profile, resources: run.resources, outputs: run.outputs, topology: topologyOf(profile.target, run.resources) };
 }
 
 export async function diffStages(from: StageNumber, to: StageNumber): Promise<StageDiff> {

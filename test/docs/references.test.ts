@@ -41,7 +41,7 @@ export function commentsOf(file: string, text: string): string {
     if (file.endsWith(".md")) return text;
     if (file.endsWith(".ts") || file.endsWith(".js")) {
         // Every comment sits before some node or after one: code and strings are never read as comments.
-        const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+        const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false);
         const parts = new Map<number, string>();
         const visit = (node: ts.Node) => {
             for (const at of [node.pos, node.end]) {

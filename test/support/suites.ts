@@ -25,7 +25,7 @@ interface Import {
 const parsed = new Map<string, ts.SourceFile>();
 function parse(file: string): ts.SourceFile {
     let sf = parsed.get(file);
-    if (!sf) parsed.set(file, (sf = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true)));
+    if (!sf) parsed.set(file, (sf = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.Latest, false)));
     return sf;
 }
 
