@@ -124,7 +124,7 @@ async function settle(): Promise<void> {
     let quiet = 0;
     let seen = -1;
     while (quiet < 5) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setImmediate(resolve));
         if (pending === 0 && started === seen) quiet++;
         else quiet = 0;
         seen = started;
@@ -163,8 +163,26 @@ export function setLabConfig(values: LabConfigValues): void {
     pulumi.runtime.setAllConfig(all);
 }
 
-/** Runs index.ts's program with this config and records what it registers. Throws what it throws. */
-export async function runProgram(values: LabConfigValues): Promise<ProgramRun> {
+const runs = new Map<string, Promise<ProgramRun>>();
+
+/**
+ * Runs index.ts's program with this config and records what it registers. Throws what it throws.
+ * Under mocks one config always registers the same resources, so each config runs once per process
+ * (the tests and the docs ask for every stage's defaults dozens of times) and its record is frozen:
+ * a caller that changes a resource clones it first.
+ */
+export function runProgram(values: LabConfigValues): Promise<ProgramRun> {
+    const key = JSON.stringify(Object.entries(values).sort(([a], [b]) => a.localeCompare(b)));
+    let run = runs.get(key);
+    if (!run) {
+        run = record(values);
+        runs.set(key, run);
+        run.catch(() => runs.delete(key));
+    }
+    return run;
+}
+
+async function record(values: LabConfigValues): Promise<ProgramRun> {
     setLabConfig(values);
     return recordRun(() => (require("../index") as () => Record<string, any>)());
 }
@@ -172,36 +190,28 @@ export async function runProgram(values: LabConfigValues): Promise<ProgramRun> {
 /**
  * Runs any program function under the mocks and records what it registers: index.ts's program, or
  * a builder with a profile of a test's making. Throws what the program throws.
- *
- * Speed: the SDK captures a stack trace for every promise it makes (runtime/debuggable.js, for its
- * leak report), and ts-node's source-map support maps every frame of each: two thirds of a stage's
- * time under mocks. During the run no frames are kept (Error.stackTraceLimit = 0); a bug the program
- * throws then says how to get its stack back (LAB_RECORD_STACKS=1).
  */
 export async function recordRun(program: () => Record<string, any>): Promise<ProgramRun> {
     recorded = [];
-    const keepStacks = process.env.LAB_RECORD_STACKS === "1";
-    const limit = Error.stackTraceLimit;
-    if (!keepStacks) Error.stackTraceLimit = 0;
     let raw: Record<string, any>;
     try {
-        try {
-            raw = program();
-        } finally {
-            await settle();
-        }
-        const outputs = await resolveDeep(raw);
-        await settle();
-        const resources = recorded.map((r) => ({ ...r, inputs: unwrap(r.inputs), state: unwrap(r.state) }));
-        return { resources, outputs, raw };
-    } catch (error) {
-        if (!keepStacks && error instanceof Error && !(error instanceof pulumi.RunError)) {
-            error.message += " (no stack under the recorder: run again with LAB_RECORD_STACKS=1 for it)";
-        }
-        throw error;
+        raw = program();
     } finally {
-        Error.stackTraceLimit = limit;
+        await settle();
     }
+    const outputs = await resolveDeep(raw);
+    await settle();
+    const resources = recorded.map((r) => ({ ...r, inputs: unwrap(r.inputs), state: unwrap(r.state) }));
+    // raw keeps the program's Outputs as they are: the SDK still settles them.
+    return { resources: deepFreeze(resources), outputs: deepFreeze(outputs), raw };
+}
+
+function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object" && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const v of Object.values(value)) deepFreeze(v);
+    }
+    return value;
 }
 
 /** Runs a program function expecting it to fail; returns the error and whatever was registered. */

@@ -19,7 +19,7 @@ export interface RecordedStage {
 /** Runs the program for a stage with its defaults (a stack file sets only devsecops:stage). */
 export async function recordStage(stage: StageNumber): Promise<RecordedStage> {
     const profile = STAGES.get(stage);
-    if (!profile) throw new Error(`stage ${stage} is not buildable`);
+    if (!profile) throw new Error(`profiles/catalog.ts has no profile for stage ${stage}`);
     const run = await runProgram({ stage: String(stage) });
     return { profile, resources: run.resources, outputs: run.outputs, topology: topologyOf(profile.target, run.resources) };
 }

@@ -101,17 +101,15 @@ export interface KubernetesProfile {
 
 /** The stage's story, in the roadmap's terms. `{name}` placeholders are filled by the builder. */
 export interface StageStory {
-    /** The roadmap section this stage follows (seeds/000_7d3cf57b52c48c49.txt). */
+    /** The section of the roadmap this stage follows, by its title there. */
     readonly roadmap: string;
     readonly scenario: string;
-    /** Things to try once the stage is up; placeholders: {entry}, {db}, {dbReplica}, {instances}. */
+    /**
+     * Things to try once the stage is up. Placeholders, filled by the builder of the stage's target:
+     * - docker: {entry}, {httpEntry}, {db}, {dbReplica}, {instances}, {firstInstance}, {bootstrap}, {vault}
+     * - kubernetes: {entry}, {appNamespace}, {appRegion2Namespace}, {edgeNamespace}, {dataNamespace}, {opsNamespace}
+     */
     readonly tryThis: readonly string[];
     /** What is still wrong on purpose: the pack's advisories at this stage, in plain words. */
     readonly lessons: readonly string[];
-}
-
-/** Stages the program can build today; later ones are planned and say so through config validation. */
-export interface PlannedStage {
-    readonly stage: StageNumber;
-    readonly title: string;
 }

@@ -1,15 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PLANNED, STAGES } from "../profiles/catalog";
+import { STAGES } from "../profiles/catalog";
 import { STAGE_NUMBERS, StageNumber, StageProfile } from "../profiles/profile";
 
 /**
- * The lab's configuration: every key, its type and default (Pulumi.yaml declares the same, and a
- * test keeps the two in step), read once and validated into a typed object the builders receive.
+ * The lab's configuration: every key, its type, default and meaning, declared here once (`npm run
+ * docs` writes Pulumi.yaml's `config:` block and the README's table from SETTINGS), read once and
+ * validated into a typed object the builders receive.
  */
 
 export const CONFIG_NAMESPACE = "devsecops";
 
-interface Setting {
+export interface Setting {
     readonly type: "integer" | "string";
     readonly description: string;
     /** Absent: every stack must set the key (only `stage`). */
@@ -17,7 +18,7 @@ interface Setting {
 }
 
 export const SETTINGS = {
-    stage: { type: "integer", description: "The stage of the DevSecOps journey to build (1-6)." },
+    stage: { type: "integer", description: "The stage of the DevSecOps journey to build, 1-6 (1-4 on Docker, 5-6 on Kubernetes)." },
     appReplicas: {
         type: "integer",
         default: 3,
@@ -51,38 +52,38 @@ export const SETTINGS = {
     appImage: {
         type: "string",
         default: "",
-        description: "A prebuilt, pinned image of the demo app (e.g. from a workshop mirror); empty: build app/ locally.",
+        description: "A prebuilt, pinned image of the demo app (e.g. from a workshop mirror); empty: build `app/` locally.",
     },
     kubeconfig: {
         type: "string",
         default: "",
-        description: "Stages 5-6: the kubeconfig file to use; empty: the default ($KUBECONFIG or ~/.kube/config).",
+        description: "Stages 5-6: the kubeconfig file to use; empty: the default (`$KUBECONFIG` or `~/.kube/config`).",
     },
     kubeContext: {
         type: "string",
         default: "kind-devsecops-journey",
-        description: "Stages 5-6: the kubeconfig context the program deploys to (kind names it kind-<cluster>).",
+        description: "Stages 5-6: the kubeconfig context the program deploys to, always explicitly, never kubectl's current one (kind names it kind-<cluster>).",
     },
     edgeNodePort: {
         type: "integer",
         default: 30443,
-        description: "Stages 5-6: the NodePort of Nginx's HTTPS Service (30000-32767); kind-config.yaml maps it to edgeTlsHostPort.",
+        description: "Stages 5-6: the NodePort of Nginx's HTTPS Service (30000-32767); `kind-config.yaml` maps it to `edgeTlsHostPort` on 127.0.0.1.",
     },
     edgeHttpNodePort: {
         type: "integer",
         default: 30080,
-        description: "Stages 5-6 without TLS: the NodePort of Nginx's plain-HTTP Service (30000-32767); kind-config.yaml maps it to edgeHostPort.",
+        description: "Stages 5-6 without TLS: the NodePort of Nginx's plain-HTTP Service (30000-32767); `kind-config.yaml` maps it to `edgeHostPort` on 127.0.0.1.",
     },
     appRegistry: {
         type: "string",
         default: "localhost:5001",
-        description: "Stages 5-6: the registry the built app image is pushed to and the nodes pull from (scripts/kind-up.sh starts it).",
+        description: "Stages 5-6: the registry the built app image is pushed to and the nodes pull from (`scripts/kind-up.sh` starts it).",
     },
     prometheusImage: { type: "string", default: "prom/prometheus:v3.5.0", description: "Stage 6: the Prometheus image, pinned." },
     nginxExporterImage: {
         type: "string",
         default: "nginx/nginx-prometheus-exporter:1.4.2",
-        description: "Stage 6: the Nginx exporter sidecar's image, pinned.",
+        description: "Stage 6: the image of Nginx's metrics exporter (a sidecar), pinned.",
     },
     kubectlImage: {
         type: "string",
@@ -164,14 +165,8 @@ export function readLabConfig(): LabConfig {
 export function parseLabConfig(get: Getter, override?: StageProfile): LabConfig {
     const stage = readStage(get);
     const profile = override ?? STAGES.get(stage);
-    if (!profile) {
-        const planned = PLANNED.find((p) => p.stage === stage);
-        const available = [...STAGES.keys()].join(", ");
-        throw new LabConfigError(
-            `${CONFIG_NAMESPACE}:stage = ${stage} (${planned?.title ?? "unknown"}) is not available yet: ` +
-                `choose one of ${available}`,
-        );
-    }
+    // readStage accepts only stage numbers, and the catalog has a profile for each: a miss is a bug.
+    if (!profile) throw new Error(`profiles/catalog.ts has no profile for stage ${stage}`);
     const appReplicas = readInteger(get, "appReplicas", REPLICAS_MIN, REPLICAS_MAX,
         "at least two so no instance is a single point of failure, at most nine so a laptop copes");
     const appInstances = profile.app.replicated ? appReplicas : 1;

@@ -1,6 +1,6 @@
 /**
  * Stage 6's chaos job: a POSIX sh script that deletes one random running pod matching a label
- * selector in one namespace, with kubectl. Pure text, no Pulumi; test/kubernetes/chaos.test.ts runs
+ * selector in one namespace, with kubectl. Pure text, no Pulumi; test/kubernetes/render.test.ts runs
  * it against a stand-in kubectl. It needs exactly get/list/delete on pods in that namespace.
  */
 

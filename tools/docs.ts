@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LAB_POLICIES } from "../policy-pack/policies";
 import { enforcementAt } from "../policy-pack/stage-config";
-import { PLANNED, STAGES } from "../profiles/catalog";
-import { STAGE_NUMBERS, StageNumber } from "../profiles/profile";
+import { STAGES } from "../profiles/catalog";
+import { StageNumber, StageProfile } from "../profiles/profile";
 import { CHECKS, checksFor } from "../profiles/verify";
 import { commandLine, stackName } from "../lab/plan";
 import { renderDiff, stageDiff } from "../lab/diff";
@@ -24,14 +24,15 @@ const block = (section: string, body: string) => `${begin(section)}\n${body.trim
 
 export const slug = (title: string) => title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
 
-/** Every stage the roadmap has: the buildable ones (STAGES) and the planned ones. */
-export function documentedStages(): { stage: StageNumber; title: string; buildable: boolean }[] {
-    return STAGE_NUMBERS.flatMap((stage): { stage: StageNumber; title: string; buildable: boolean }[] => {
-        const profile = STAGES.get(stage);
-        if (profile) return [{ stage, title: profile.title, buildable: true }];
-        const planned = PLANNED.find((p) => p.stage === stage);
-        return planned ? [{ stage, title: planned.title, buildable: false }] : [];
-    });
+/** Every stage, each with its page. */
+export function documentedStages(): { stage: StageNumber; title: string }[] {
+    return [...STAGES].map(([stage, profile]) => ({ stage, title: profile.title }));
+}
+
+function profileOf(stage: StageNumber): StageProfile {
+    const profile = STAGES.get(stage);
+    if (!profile) throw new Error(`profiles/catalog.ts has no profile for stage ${stage}`);
+    return profile;
 }
 
 export const pageName = (stage: StageNumber, title: string) => `${stage}-${slug(title)}.md`;
@@ -145,13 +146,7 @@ function observeSection(recorded: RecordedStage): string {
 
 /** The generated sections of a stage's page, in page order (the hand-written ones go after "observe"). */
 export async function generatedSections(stage: StageNumber): Promise<{ name: string; body: string }[]> {
-    const profile = STAGES.get(stage);
-    const planned = PLANNED.find((p) => p.stage === stage);
-    if (!profile) {
-        return [
-            { name: "title", body: `# Stage ${stage}: ${planned?.title ?? "planned"}\n\n_Planned: the program cannot build this stage yet (\`npm run lab -- up ${stage}\` says so)._` },
-        ];
-    }
+    const profile = profileOf(stage);
     const recorded = await recordStage(stage);
     const previous = STAGES.has((stage - 1) as StageNumber) ? await recordStage((stage - 1) as StageNumber) : undefined;
     const sections = [
@@ -220,9 +215,8 @@ export function mergePage(current: string | undefined, sections: { name: string;
 
 export function indexPage(): string {
     const rows = documentedStages().map((s) => {
-        const profile = STAGES.get(s.stage);
-        const what = profile ? profile.story.roadmap : "planned";
-        return `| ${s.stage} | [${s.title}](${pageName(s.stage, s.title)}) | ${profile?.target ?? "-"} | ${what} |`;
+        const profile = profileOf(s.stage);
+        return `| ${s.stage} | [${s.title}](${pageName(s.stage, s.title)}) | ${profile.target} | ${profile.story.roadmap} |`;
     });
     return [
         "# The stages",

@@ -88,6 +88,7 @@ export function buildDockerStage(lab: LabConfig): StageOutputs {
             instances: app.hosts.map((host) => dockerName(p.stage, host)).join(" "),
             firstInstance: dockerName(p.stage, app.hosts[0]),
             bootstrap: dockerName(p.stage, SERVICES.vaultBootstrap),
+            vault: dockerName(p.stage, SERVICES.vault),
         },
         databasePassword: database.ownerPassword,
         edgeCertificate: edge?.certificatePem,

@@ -21,7 +21,7 @@ export interface SecretStoreArgs {
  * Vault as in stage 4: dev mode (in memory, unsealed) with a root token the program generates and
  * hands over as a file; a Job runs the same rendered bootstrap (the app's credentials, a policy that
  * reads only them, the app's token with an id the program chose). The app gets that token, never a
- * password. A restarted Vault pod is empty until the bootstrap runs again: `npm run lab -- reset`.
+ * password. A restarted Vault pod is empty until the Job runs again: `npm run lab -- reset <stage>`.
  */
 export class SecretStore extends pulumi.ComponentResource {
     readonly address = `http://${serviceHost(SERVICES.vault, KUBE_NAMESPACES.data)}:${VAULT_PORT}`;

@@ -20,7 +20,7 @@ export function secretLikeKey(key: string): boolean {
 export const dockerNoPlaintextSecretEnv = resourcePolicy({
     name: "docker-no-plaintext-secret-env",
     description: "No password, secret, token or key is passed as a literal environment value.",
-    // POLICIES.md says 1, but stages 1-3 hand the database password over in env on purpose (their
+    // The project's policy catalogue says 1, but stages 1-3 hand the database password over in env on purpose (their
     // lessons) and the pack sees secrets unwrapped, so it cannot spare them: mandatory with Vault, stage 4.
     from: 4,
     severity: "high",

@@ -1,5 +1,6 @@
 /**
- * The lab's policies, in the order of POLICIES.md (Docker, Kubernetes, then stack). index.ts serves them; the
+ * The lab's policies, in the order of the project's policy catalogue (Docker, Kubernetes, then stack; it lives
+ * in the project's design folder beside the repository, not in it). index.ts serves them; the
  * config generator reads their metadata; the tests evaluate them in-process.
  */
 import { Policies } from "@pulumi/policy";

@@ -20,7 +20,7 @@ import { ROOT, benchPrograms, pulumiTranspileOnly } from "./program";
 import { postgresBinDir } from "../../test/support/servers";
 import { STAGES as CATALOG } from "../../profiles/catalog";
 
-/** Every buildable stage, Docker and Kubernetes alike. */
+/** Every stage, Docker and Kubernetes alike. */
 const STAGES: number[] = [...CATALOG.keys()];
 const EVAL_REPS = 3;
 const CHECKED_REPS = 3;

@@ -54,7 +54,7 @@ function target(plane: DataPlane, extra: Partial<VerifyTarget> = {}): VerifyTarg
 const check = (id: CheckId, t: VerifyTarget): Promise<CheckOutcome> => runCheck(id, t);
 
 describe("lab verify: which checks each stage runs (profiles/verify.ts)", () => {
-    it("defines checks for every buildable stage, each keeping the previous stage's on the same target", () => {
+    it("defines checks for every stage, each keeping the previous stage's on the same target", () => {
         let previous: { target?: string; ids: readonly CheckId[] } = { ids: [] };
         for (const [stage, profile] of STAGES) {
             const ids = checksFor(stage);

@@ -11,7 +11,10 @@ import { evaluatePack } from "../support/policy-harness";
 import { happyStack } from "./fixtures";
 import { happyKubernetes, NS } from "./k8s-fixtures";
 
-/** POLICIES.md's Docker, Kubernetes and stack tables, with their `from` (see the one exception below). */
+/**
+ * The policy catalogue's Docker, Kubernetes and stack tables (in the project's design folder beside the
+ * repository), with their `from` (see the one exception below).
+ */
 const CATALOGUE: Record<string, number> = {
     "docker-no-privileged": 1, "docker-no-socket-mount": 1, "docker-no-sensitive-host-dirs": 1, "docker-no-host-namespaces": 1,
     "image-pinned": 1, "docker-no-plaintext-secret-env": 1, "docker-user-network": 2, "docker-healthcheck": 3,

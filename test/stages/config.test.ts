@@ -4,7 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, LabConfigError, SETTINGS } from "../../program/config";
+import { CONFIG_NAMESPACE, LabConfigError, SETTINGS, type Setting } from "../../program/config";
+import { renderConfigBlock, renderConfigFiles, renderConfigTable, renderPulumiYaml } from "../../tools/config-files";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -96,23 +97,68 @@ describe("config validation", () => {
 describe("Pulumi.yaml and the stack files", () => {
     const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as any;
 
-    it("names the project after the config namespace", () => {
+    it("names the project after the config namespace, keeping its hand-written header and runtime", () => {
         assert.equal(project.name, CONFIG_NAMESPACE);
+        assert.equal(project.runtime.name, "nodejs");
+        assert.match(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"), /^# devsecops-journey: one Pulumi project/);
     });
 
-    it("declares every setting with the program's type and default, and nothing else", () => {
-        const declared = Object.entries(project.config).map(([key, d]: [string, any]) => ({ key, type: d.type, default: d.default }));
-        const expected = Object.entries(SETTINGS).map(([key, s]) => ({ key, type: s.type, default: "default" in s ? s.default : undefined }));
+    it("Pulumi.yaml's config block and the README's table are what `npm run docs` writes (run it after changing SETTINGS)", () => {
+        for (const { file, text } of renderConfigFiles()) {
+            assert.equal(fs.readFileSync(file, "utf8"), text, `${path.relative(ROOT, file)} is stale: run npm run docs`);
+        }
+    });
+
+    it("declares every setting with the program's type, default and description, and nothing else", () => {
+        const declared = Object.entries(project.config).map(([key, d]: [string, any]) => ({ key, ...d }));
+        const expected = Object.entries(SETTINGS).map(([key, s]: [string, Setting]) => ({
+            key, type: s.type, ...(s.default === undefined ? {} : { default: s.default }), description: s.description,
+        }));
         assert.deepEqual(declared, expected);
     });
 
-    it("README documents every setting with its default", () => {
+    it("README has one row per setting, with its default and meaning", () => {
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-        for (const [key, setting] of Object.entries(SETTINGS)) {
-            const row = readme.split("\n").find((line) => line.startsWith(`| \`${CONFIG_NAMESPACE}:${key}\``));
-            assert.ok(row, `README has no row for ${CONFIG_NAMESPACE}:${key}`);
-            if ("default" in setting && setting.default !== "") assert.ok(row.includes(`\`${setting.default}\``), row);
+        for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting][]) {
+            const rows = readme.split("\n").filter((line) => line.startsWith(`| \`${CONFIG_NAMESPACE}:${key}\` |`));
+            assert.equal(rows.length, 1, `README rows for ${CONFIG_NAMESPACE}:${key}`);
+            assert.ok(rows[0].includes(setting.default === undefined ? "none" : setting.default === "" ? "| empty |" : `\`${setting.default}\``), rows[0]);
+            assert.ok(rows[0].includes(setting.description), rows[0]);
         }
+    });
+
+    describe("the generator", () => {
+        const tricky: Record<string, Setting> = {
+            colon: { type: "string", default: "a: b", description: "has a colon: and # a hash" },
+            numeric: { type: "string", default: "3", description: "a string that looks like a number" },
+            boolean: { type: "string", default: "true", description: "`backticks` first, and 'quotes\" inside" },
+            empty: { type: "string", default: "", description: "an empty default" },
+            required: { type: "integer", description: "no default | a pipe" },
+            port: { type: "integer", default: 8080, description: "a number" },
+        };
+
+        it("quotes values so that YAML reads back exactly the settings", () => {
+            const parsed = yaml.load(renderConfigBlock(tricky)) as any;
+            assert.deepEqual(Object.keys(parsed), ["config"]);
+            for (const [key, s] of Object.entries(tricky)) {
+                assert.deepEqual(parsed.config[key], { type: s.type, ...(s.default === undefined ? {} : { default: s.default }), description: s.description }, key);
+            }
+        });
+
+        it("escapes a pipe in the table and names a missing default", () => {
+            const table = renderConfigTable(tricky);
+            assert.ok(table.includes("| `devsecops:required` | none: each stack file sets it | no default \\| a pipe |"), table);
+            assert.ok(table.includes("| `devsecops:empty` | empty | an empty default |"));
+        });
+
+        it("replaces only the part between the markers, and refuses a file without them", () => {
+            const current = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
+            const edited = current.replace("  stage:\n", "  stage:\n    secret: true\n").replace("runtime:", "# a note of mine\nruntime:");
+            const regenerated = renderPulumiYaml(edited);
+            assert.ok(regenerated.includes("# a note of mine\nruntime:"), "hand-written parts survive");
+            assert.ok(!regenerated.includes("secret: true"), "the generated part is rewritten");
+            assert.throws(() => renderPulumiYaml("name: devsecops\n"), /^Error: Pulumi\.yaml must hold the generated config part once, between "# BEGIN GENERATED: config/);
+        });
     });
 
     for (const stage of [1, 2, 3, 4, 5, 6]) {

@@ -1,12 +1,34 @@
 import { ProgramRun, runProgram } from "../support/mocks";
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { STAGES } from "../../profiles/catalog";
+import { STAGE_NUMBERS } from "../../profiles/profile";
 import { parseImageRef } from "../../program/config";
 import { LABELS, PROJECT, TIER_LABELS } from "../../program/names";
 import { TYPES, containers, imageOf, labelsOf, ofType } from "../support/topology";
 import { containersOf, kubeObjects, podTemplate, workloads } from "../support/kube";
 
-/** What holds for every buildable stage: labels, names, replacement, pinning, secrets. */
+describe("every stage: the catalog", () => {
+    it("has a profile for every stage number of the journey, under its number", () => {
+        assert.deepEqual([...STAGES.keys()], [...STAGE_NUMBERS]);
+        for (const [stage, profile] of STAGES) assert.equal(profile.stage, stage);
+    });
+
+    it("documents in profiles/profile.ts exactly the placeholders the stories of each target use", () => {
+        const source = fs.readFileSync(path.resolve(__dirname, "../../profiles/profile.ts"), "utf8");
+        const doc = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*readonly tryThis:/.exec(source)?.[1] ?? "";
+        const placeholders = (text: string) => [...new Set([...text.matchAll(/\{([a-zA-Z][a-zA-Z0-9]*)\}/g)].map((m) => m[1]))].sort();
+        for (const target of ["docker", "kubernetes"] as const) {
+            const line = new RegExp(`^\\s*\\* - ${target}: (.*)$`, "m").exec(doc);
+            assert.ok(line, `StageStory.tryThis's doc has no "- ${target}:" line`);
+            const used = placeholders([...STAGES.values()].filter((p) => p.target === target).flatMap((p) => p.story.tryThis).join("\n"));
+            assert.deepEqual(placeholders(line[1]), used, `the ${target} placeholders StageStory.tryThis documents, and those the stories use`);
+        }
+    });
+});
+
+/** What holds for every stage: labels, names, replacement, pinning, secrets. */
 for (const [stage, profile] of STAGES) {
     const docker = profile.target === "docker";
     describe(`every stage: stage ${stage}`, () => {

@@ -16,10 +16,10 @@ export interface PolicyMeta {
     /** The stage from which the rule is mandatory; before it, it is advisory (config/stageN.json). */
     readonly from: StageNumber;
     readonly severity: Severity;
-    /** Why the roadmap (seeds/000) and the DevSecOps notes (seeds/003) want it, in their words. */
+    /** Why the roadmap and the DevSecOps notes want it, in their words. */
     readonly why: string;
     readonly remediation: string;
-    /** Public rule ids the check follows (POLICIES.md): CIS, KICS, hadolint, Checkov, Trivy, ... */
+    /** Public rule ids the check follows: CIS, KICS, hadolint, Checkov, Trivy, ... */
     readonly anchors: readonly string[];
 }
 
