@@ -3,8 +3,9 @@
  * a program's resources to `newResource` without their options, parent, dependencies or which inputs
  * are secret; the recorder needs all of them, so it wraps the mock monitor's `registerResource` and
  * reads the request the SDK sends. Everything below is SDK-internal: the monitor object
- * (runtime/settings.ts getMonitor), the RegisterResourceRequest's protobuf getters (proto/resource_pb)
- * and the secret marker the SDK serializes secrets into (runtime/rpc.ts specialSigKey/specialSecretSig).
+ * (@pulumi/pulumi/runtime/settings.js, getMonitor), the RegisterResourceRequest's protobuf
+ * getters (@pulumi/pulumi/proto/resource_pb.js) and the secret marker the SDK serializes secrets
+ * into (@pulumi/pulumi/runtime/rpc.js, specialSigKey and specialSecretSig).
  * test/lab/sdk-monitor.test.ts checks every one against the installed SDK and fails, naming this file,
  * when an upgrade breaks it.
  */

@@ -2,7 +2,7 @@
  * The DAST gate of .github/workflows/e2e.yml: reads the JSON report of ZAP's baseline scan
  * (`zap-baseline.py -J`) and fails on any High finding. zap-baseline.py's exit code cannot say that:
  * it counts rules set to WARN or FAIL, whatever their risk. The report is ZAP's "traditional JSON"
- * (zaproxy/zap-extensions, addOns/reports/.../traditional-json/report.json): `site[]`, each with
+ * (the traditional-json report template of the zaproxy/zap-extensions repository): `site[]`, each with
  * `@name` (scheme://host:port) and `alerts[]`, each with `riskcode` "0".."3" (informational, low,
  * medium, high), `name`, `pluginid`, `count` and `instances[].uri`.
  *

@@ -8,8 +8,8 @@ import { ROOT } from "../support/workflows";
 
 /**
  * ZAP itself cannot run here (no image pulls), so the gate reads reports in the shape ZAP writes:
- * the fields and string-typed codes of its traditional-json template (zaproxy/zap-extensions,
- * addOns/reports/src/main/zapHomeFiles/reports/traditional-json/report.json), riskcode being
+ * the fields and string-typed codes of its traditional-json template (in the reports add-on of the
+ * zaproxy/zap-extensions repository), riskcode being
  * Alert.RISK_INFO..RISK_HIGH = 0..3.
  */
 const TARGET = "https://localhost:8443";

@@ -39,7 +39,7 @@ describe("the recorder's one reach into Pulumi's SDK internals (lab/sdk-monitor.
         assert.deepEqual(second.dependsOn, ["first"], ADAPTER);
         assert.equal(second.deleteBeforeReplace, true, ADAPTER);
         assert.deepEqual(second.inputs, { plain: "b", hidden: "s3cret", nested: { list: [1, "x"] } }, `${ADAPTER}: inputs`);
-        assert.deepEqual(second.secretPaths.sort(), ["hidden", "nested.list.1"], `${ADAPTER}: the secret marker`);
+        assert.deepEqual([...second.secretPaths].sort(), ["hidden", "nested.list.1"], `${ADAPTER}: the secret marker`);
         const first = run.resources.find((r) => r.name === "first")!;
         assert.equal(first.deleteBeforeReplace, false, ADAPTER);
         assert.deepEqual(first.secretPaths, [], ADAPTER);
