@@ -190,20 +190,38 @@ async function record(values: LabConfigValues): Promise<ProgramRun> {
 /**
  * Runs any program function under the mocks and records what it registers: index.ts's program, or
  * a builder with a profile of a test's making. Throws what the program throws.
+ *
+ * The SDK captures a stack for every promise and resource it makes (runtime/debuggable.js, the
+ * resource's callsites): most of a run's time under mocks. The tests' setup
+ * (test/support/promise-stacks.ts) sets LAB_RECORD_WITHOUT_STACKS, and then a run keeps no frames;
+ * a bug the program throws says how to get its stack back. The bench and the CLI keep them, so the
+ * bench times what `pulumi up` pays.
  */
 export async function recordRun(program: () => Record<string, any>): Promise<ProgramRun> {
     recorded = [];
-    let raw: Record<string, any>;
+    const withoutStacks = process.env.LAB_RECORD_WITHOUT_STACKS === "1" && process.env.LAB_RECORD_STACKS !== "1";
+    const limit = Error.stackTraceLimit;
+    if (withoutStacks) Error.stackTraceLimit = 0;
     try {
-        raw = program();
-    } finally {
+        let raw: Record<string, any>;
+        try {
+            raw = program();
+        } finally {
+            await settle();
+        }
+        const outputs = await resolveDeep(raw);
         await settle();
+        const resources = recorded.map((r) => ({ ...r, inputs: unwrap(r.inputs), state: unwrap(r.state) }));
+        // raw keeps the program's Outputs as they are: the SDK still settles them.
+        return { resources: deepFreeze(resources), outputs: deepFreeze(outputs), raw };
+    } catch (error) {
+        if (withoutStacks && error instanceof Error && !(error instanceof pulumi.RunError)) {
+            error.message += " (recorded without stacks: run again with LAB_RECORD_STACKS=1 for its stack)";
+        }
+        throw error;
+    } finally {
+        Error.stackTraceLimit = limit;
     }
-    const outputs = await resolveDeep(raw);
-    await settle();
-    const resources = recorded.map((r) => ({ ...r, inputs: unwrap(r.inputs), state: unwrap(r.state) }));
-    // raw keeps the program's Outputs as they are: the SDK still settles them.
-    return { resources: deepFreeze(resources), outputs: deepFreeze(outputs), raw };
 }
 
 function deepFreeze<T>(value: T): T {
