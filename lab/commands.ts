@@ -134,6 +134,11 @@ async function run(command: LabCommand, deps: LabDeps): Promise<number> {
             await requireAll(deps, ["pulumi"]);
             const engine = await deps.engine();
             const stage = await targetStage(engine, command.stage, "verify");
+            // Before any call that would create the stack (reading outputs or config selects it).
+            const state = (await engine.stacks()).find((s) => s.stage === stage);
+            if (!state || state.resources === 0) {
+                throw new LabError(`${name(stage)} is not running (${state ? "it is down" : "it was never brought up"}), nothing to verify: npm run lab -- up ${stage}`);
+            }
             await requireAll(deps, requirementsOf(profileOf(stage)).filter((r) => r !== "pulumi"));
             return verify(stage, engine, deps);
         }

@@ -54,6 +54,14 @@ async function main(): Promise<number> {
     });
 }
 
+// `npm run lab -- help | head -1`: the reader went away; that is not an error of the lab's.
+for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+        if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+        throw err;
+    });
+}
+
 main().then((code) => { process.exitCode = code; }, (err) => {
     process.stderr.write(`lab: unexpected error (a bug, please report it):\n${(err as Error).stack ?? err}\n`);
     process.exitCode = 1;

@@ -303,6 +303,15 @@ describe("lab CLI: commands over a fake engine", () => {
             assert.equal(h.out.at(-1), "1 of 1 checks failed");
         });
 
+        it("says in one line that a stage is not running, and creates no stack to find out", async () => {
+            for (const [running, why] of [[{}, "it was never brought up"], [{ 3: 0 }, "it is down"]] as const) {
+                const h = harness({ running });
+                assert.equal(await runLab(["verify", "3"], h.deps), EXIT.failed);
+                assert.deepEqual(h.err, [`lab: stage 3 (Scaling and isolation) is not running (${why}), nothing to verify: npm run lab -- up 3`]);
+                assert.ok(!h.calls.some((c) => /^(outputs|config|up) /.test(c)), h.calls.join(", "));
+            }
+        });
+
         it("reports a stack whose config is wrong in one line", async () => {
             const h = harness({ running: { 2: 4 }, config: { "devsecops:stage": "2", "devsecops:appReplicas": "1" } });
             assert.equal(await runLab(["verify"], h.deps), EXIT.failed);

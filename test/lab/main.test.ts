@@ -3,7 +3,7 @@
  * Pulumi, Docker or kind, so the wiring of main.ts (probes, exit codes, the lazy diff) is exercised.
  */
 import * as assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as path from "node:path";
 import { REPO_ROOT } from "../../lab/plan";
 import { MISSING } from "../../lab/probes";
@@ -22,6 +22,20 @@ function lab(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 describe("lab CLI: the entry point (npm run lab)", function () {
     this.timeout(60_000);
+
+    it("prints no stack trace when its reader goes away (npm run lab -- help | head -1)", async () => {
+        // The reading end closes before the CLI writes: every write then fails with EPIPE.
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "lab/main.ts"), "help"], {
+            cwd: REPO_ROOT, env: { PATH: path.dirname(process.execPath), HOME: makeTempDir("lab-main-home-"), TS_NODE_TRANSPILE_ONLY: "true" },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        child.stdout.destroy();
+        let stderr = "";
+        child.stderr.on("data", (d) => { stderr += d; });
+        const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+        assert.equal(stderr, "", "nothing on stderr");
+        assert.equal(code, 0);
+    });
 
     it("exits 2 with one line on an unknown command", async () => {
         const r = await lab(["deploy"]);
