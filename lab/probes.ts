@@ -17,9 +17,14 @@ export const MISSING = {
         "(https://docs.docker.com/get-docker/) and run this again",
     dockerDaemon: "Docker is installed but not running: start Docker Desktop (or `sudo systemctl start docker`) and run this again",
     kindBinary: "kind is not installed (no `kind` on PATH): install it (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), " +
-        `create the lab's cluster (kind create cluster --name ${KUBERNETES.clusterName}; docs/stages/5-cloud-native.md has the full recipe) and run this again`,
-    kindCluster: `the lab's kind cluster "${KUBERNETES.clusterName}" does not exist: create it (kind create cluster --name ${KUBERNETES.clusterName}; ` +
-        "docs/stages/5-cloud-native.md has the full recipe) and run this again",
+        "then create the lab's cluster with scripts/kind-up.sh and run this again",
+    // Not a plain `kind create cluster`: that one has no registry for the app image, no port mapping to
+    // the edge and no metrics-server for the autoscaler, and `up 5` fails when it pushes the image.
+    kindCluster: `the lab's kind cluster "${KUBERNETES.clusterName}" does not exist: create it with scripts/kind-up.sh ` +
+        "(it adds the registry, the port mappings and metrics-server the stages need) and run this again",
+    kubectlBinary: "kubectl is not installed (no `kubectl` on PATH): install it (https://kubernetes.io/docs/tasks/tools/) and run this again",
+    kindStopped: `the lab's kind cluster "${KUBERNETES.clusterName}" exists but its API server does not answer (its node is stopped?): ` +
+        `docker start ${KUBERNETES.clusterName}-control-plane, or recreate it with scripts/kind-up.sh, and run this again`,
 } as const;
 
 export interface CommandResult {
@@ -57,9 +62,13 @@ export function probesWith(run: Runner): Probe {
                 const r = await run("kind", ["get", "clusters"]);
                 if (r.code === "ENOENT") return { ok: false, message: MISSING.kindBinary };
                 const clusters = r.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
-                return r.code === 0 && clusters.includes(KUBERNETES.clusterName)
-                    ? { ok: true, detail: `kind cluster ${KUBERNETES.clusterName}` }
-                    : { ok: false, message: MISSING.kindCluster };
+                if (r.code !== 0 || !clusters.includes(KUBERNETES.clusterName)) return { ok: false, message: MISSING.kindCluster };
+                // kind lists a cluster whose node container is stopped too: ask its API server.
+                const ready = await run("kubectl", ["--context", `kind-${KUBERNETES.clusterName}`, "--request-timeout=5s", "get", "--raw", "/readyz"]);
+                if (ready.code === "ENOENT") return { ok: false, message: MISSING.kubectlBinary };
+                return ready.code === 0 && ready.stdout.trim() === "ok"
+                    ? { ok: true, detail: `kind cluster ${KUBERNETES.clusterName}, API server ready` }
+                    : { ok: false, message: MISSING.kindStopped };
             }
         }
     };

@@ -74,4 +74,4 @@ if ! kubectl --context "kind-$cluster" -n kube-system get deploy metrics-server 
 fi
 
 echo "kind-up: cluster $cluster is up (context kind-$cluster), registry on localhost:${reg_port}"
-echo "kind-up: next: pulumi stack select --create stage5 && pulumi up"
+echo "kind-up: next: npm run lab -- up 5   (stop the cluster with: docker stop devsecops-journey-control-plane; delete it and the registry with: scripts/kind-up.sh --delete)"

@@ -98,6 +98,10 @@ function runSection(stage: StageNumber): string {
         "## What to run",
         "",
         "```sh",
+        // Not a plain `kind create cluster`: it lacks the registry, the port mappings and metrics-server.
+        ...(STAGES.get(stage)?.target === "kubernetes"
+            ? ["scripts/kind-up.sh             # once: the kind cluster, its registry and metrics-server (--delete removes them)"]
+            : []),
         `npm run lab -- up ${stage}        # ${commandLine("up", stage)} (creates stack ${stackName(stage)} on first use)`,
         `npm run lab -- verify ${stage}    # the smoke checks below, against what runs`,
         `npm run lab -- preview ${stage}   # ${commandLine("preview", stage)}`,

@@ -26,8 +26,15 @@ describe("lab CLI: probes of the machine", () => {
 
     it("needs kind and a cluster for the Kubernetes stages", async () => {
         const get = "kind get clusters";
-        assert.deepEqual(await probesWith(fakeRunner({ [get]: { code: 0, stdout: `other\n${KUBERNETES.clusterName}\n` } }))("kind"),
-            { ok: true, detail: `kind cluster ${KUBERNETES.clusterName}` });
+        const readyz = `kubectl --context kind-${KUBERNETES.clusterName} --request-timeout=5s get --raw /readyz`;
+        const listed = { [get]: { code: 0, stdout: `other\n${KUBERNETES.clusterName}\n` } };
+        assert.deepEqual(await probesWith(fakeRunner({ ...listed, [readyz]: { code: 0, stdout: "ok" } }))("kind"),
+            { ok: true, detail: `kind cluster ${KUBERNETES.clusterName}, API server ready` });
+        // kind still lists a cluster whose node container is stopped: only the API server can tell.
+        assert.deepEqual(await probesWith(fakeRunner({ ...listed, [readyz]: { code: 1 } }))("kind"),
+            { ok: false, message: MISSING.kindStopped });
+        assert.deepEqual(await probesWith(fakeRunner(listed))("kind"), { ok: false, message: MISSING.kubectlBinary });
+        assert.match(MISSING.kindCluster, /scripts\/kind-up\.sh/);
         assert.deepEqual(await probesWith(fakeRunner({ [get]: { code: 0, stdout: "other\n" } }))("kind"), { ok: false, message: MISSING.kindCluster });
         assert.deepEqual(await probesWith(fakeRunner({}))("kind"), { ok: false, message: MISSING.kindBinary });
         assert.deepEqual(await probesWith(fakeRunner({ [get]: { code: 0, stdout: "" } }))("kind"), { ok: false, message: MISSING.kindCluster });
