@@ -7,8 +7,8 @@ import * as os from "node:os";
 import * as readline from "node:readline/promises";
 import { runLab } from "./commands";
 import { automationEngine } from "./engine";
-import { listRunningCommand, parseEnvOutput, workspacePlan } from "./plan";
-import { probesWith, runCommand } from "./probes";
+import { listRunningCommand, parseEnvOutput, withDockerEndpoint, workspacePlan } from "./plan";
+import { dockerEndpoint, probesWith, runCommand } from "./probes";
 
 async function main(): Promise<number> {
     const plan = workspacePlan(process.env, os.homedir());
@@ -32,7 +32,9 @@ async function main(): Promise<number> {
         },
         async engine() {
             if (plan.stateDir) fs.mkdirSync(plan.stateDir, { recursive: true });
-            return automationEngine(plan);
+            const endpoint = await dockerEndpoint(runCommand, process.env);
+            if (endpoint) process.stdout.write(`lab: Docker at ${endpoint}${process.env.DOCKER_HOST ? " (DOCKER_HOST)" : " (the docker CLI's current context), handed to Pulumi as DOCKER_HOST"}\n`);
+            return automationEngine(withDockerEndpoint(plan, endpoint));
         },
         async readEnv(source) {
             const [command, ...args] = source.command;

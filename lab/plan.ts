@@ -55,6 +55,15 @@ export function workspacePlan(env: Env, home: string, root = REPO_ROOT): Workspa
     };
 }
 
+/**
+ * The plan with Docker's endpoint handed to Pulumi (DOCKER_HOST), unless the user set one: the
+ * docker provider does not follow the CLI's current context (probes.ts dockerEndpoint).
+ */
+export function withDockerEndpoint(plan: WorkspacePlan, endpoint: string | undefined): WorkspacePlan {
+    if (!endpoint || plan.envVars.DOCKER_HOST) return plan;
+    return { ...plan, envVars: { ...plan.envVars, DOCKER_HOST: endpoint } };
+}
+
 export const stackName = (stage: StageNumber) => `stage${stage}`;
 export const stackFile = (stage: StageNumber, root = REPO_ROOT) => path.join(root, `Pulumi.${stackName(stage)}.yaml`);
 

@@ -45,8 +45,22 @@ export const runCommand: Runner = (command, args) => new Promise((resolve) => {
     });
 });
 
-/** The probes over a command runner (tests pass a fake runner). */
-export function probesWith(run: Runner): Probe {
+/**
+ * Where Docker is, the way the `docker` CLI finds it: DOCKER_HOST, else the current context's
+ * endpoint (Docker Desktop for Linux and macOS, Colima, Rancher Desktop and rootless Docker all use
+ * a context). Pulumi's docker provider reads DOCKER_HOST and otherwise dials /var/run/docker.sock,
+ * never a context: the lab hands it this endpoint, and probes this one, not whatever `docker info`
+ * happens to reach.
+ */
+export async function dockerEndpoint(run: Runner, env: Record<string, string | undefined>): Promise<string | undefined> {
+    if (env.DOCKER_HOST) return env.DOCKER_HOST;
+    const r = await run("docker", ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"]);
+    const host = r.code === 0 ? r.stdout.trim() : "";
+    return host || undefined;
+}
+
+/** The probes over a command runner (tests pass a fake runner) and the environment the lab runs in. */
+export function probesWith(run: Runner, env: Record<string, string | undefined> = process.env): Probe {
     return async (what) => {
         switch (what) {
             case "pulumi": {
@@ -54,9 +68,12 @@ export function probesWith(run: Runner): Probe {
                 return r.code === 0 ? { ok: true, detail: `pulumi ${r.stdout.trim()}` } : { ok: false, message: MISSING.pulumi };
             }
             case "docker": {
-                const r = await run("docker", ["info", "--format", "{{.ServerVersion}}"]);
+                const endpoint = await dockerEndpoint(run, env);
+                const r = await run("docker", [...(endpoint ? ["--host", endpoint] : []), "info", "--format", "{{.ServerVersion}}"]);
                 if (r.code === "ENOENT") return { ok: false, message: MISSING.dockerBinary };
-                return r.code === 0 && r.stdout.trim() ? { ok: true, detail: `docker ${r.stdout.trim()}` } : { ok: false, message: MISSING.dockerDaemon };
+                return r.code === 0 && r.stdout.trim()
+                    ? { ok: true, detail: `docker ${r.stdout.trim()}${endpoint ? ` at ${endpoint}` : ""}` }
+                    : { ok: false, message: `${MISSING.dockerDaemon}${endpoint ? ` (the lab asked ${endpoint})` : ""}` };
             }
             case "kind": {
                 const r = await run("kind", ["get", "clusters"]);

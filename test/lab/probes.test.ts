@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { KUBERNETES } from "../../program/names";
-import { MISSING, Runner, probesWith, runCommand } from "../../lab/probes";
+import { MISSING, Runner, dockerEndpoint, probesWith, runCommand } from "../../lab/probes";
+import { withDockerEndpoint, workspacePlan } from "../../lab/plan";
 
 /** A runner that answers from a table: command -> result; absent -> not installed. */
 function fakeRunner(table: Record<string, { code: number; stdout?: string }>): Runner {
@@ -19,9 +20,28 @@ describe("lab CLI: probes of the machine", () => {
 
     it("tells a missing Docker from a stopped one", async () => {
         const info = "docker info --format {{.ServerVersion}}";
-        assert.deepEqual(await probesWith(fakeRunner({ [info]: { code: 0, stdout: "28.1.1\n" } }))("docker"), { ok: true, detail: "docker 28.1.1" });
-        assert.deepEqual(await probesWith(fakeRunner({}))("docker"), { ok: false, message: MISSING.dockerBinary });
-        assert.deepEqual(await probesWith(fakeRunner({ [info]: { code: 1 } }))("docker"), { ok: false, message: MISSING.dockerDaemon });
+        assert.deepEqual(await probesWith(fakeRunner({ [info]: { code: 0, stdout: "28.1.1\n" } }), {})("docker"), { ok: true, detail: "docker 28.1.1" });
+        assert.deepEqual(await probesWith(fakeRunner({}), {})("docker"), { ok: false, message: MISSING.dockerBinary });
+        assert.deepEqual(await probesWith(fakeRunner({ [info]: { code: 1 } }), {})("docker"), { ok: false, message: MISSING.dockerDaemon });
+    });
+
+    it("finds Docker where the docker CLI does (DOCKER_HOST, else the current context) and probes that endpoint", async () => {
+        const context = "docker context inspect --format {{.Endpoints.docker.Host}}";
+        const colima = "unix:///Users/me/.colima/default/docker.sock";
+        const table = { [context]: { code: 0, stdout: `${colima}\n` }, [`docker --host ${colima} info --format {{.ServerVersion}}`]: { code: 0, stdout: "28.1.1\n" } };
+        assert.equal(await dockerEndpoint(fakeRunner(table), {}), colima);
+        assert.deepEqual(await probesWith(fakeRunner(table), {})("docker"), { ok: true, detail: `docker 28.1.1 at ${colima}` });
+        // The user's DOCKER_HOST wins, as it does for the docker CLI and for the provider.
+        assert.equal(await dockerEndpoint(fakeRunner(table), { DOCKER_HOST: "tcp://127.0.0.1:2375" }), "tcp://127.0.0.1:2375");
+        // Reaching the CLI's endpoint is not enough: the one Pulumi will use must answer.
+        const stopped = { [context]: table[context], "docker info --format {{.ServerVersion}}": { code: 0, stdout: "28.1.1\n" } };
+        const result = await probesWith(fakeRunner(stopped), {})("docker");
+        assert.equal(result.ok, false);
+        // Handed to Pulumi, unless the user set DOCKER_HOST.
+        const plan = workspacePlan({}, "/home/me");
+        assert.equal(withDockerEndpoint(plan, colima).envVars.DOCKER_HOST, colima);
+        assert.equal(withDockerEndpoint({ ...plan, envVars: { ...plan.envVars, DOCKER_HOST: "tcp://x:1" } }, colima).envVars.DOCKER_HOST, "tcp://x:1");
+        assert.equal(withDockerEndpoint(plan, undefined), plan);
     });
 
     it("needs kind and a cluster for the Kubernetes stages", async () => {
