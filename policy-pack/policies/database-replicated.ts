@@ -12,10 +12,14 @@ function envOf(c: PolicyResource): Record<string, string> | undefined {
     return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 }
 
-/** Every name another container may use to reach this one: DNS aliases, hostname, container name. */
+/**
+ * Every name another container may use to reach this one: its DNS aliases and its container name,
+ * what Docker's embedded DNS answers. Not its hostname: that is the container's own view, and one
+ * the program leaves out is the container id's prefix, computed by the daemon (unknown at preview).
+ */
 function namesOf(stack: DockerStack, c: PolicyResource): Set<string> {
     const aliases = (knownPlain(() => c.props.networksAdvanced as { aliases?: string[] }[] | undefined) ?? []).flatMap((n) => n.aliases ?? []);
-    return new Set([...aliases, known(() => c.props.hostname), known(() => c.props.name)].filter((n): n is string => !!n));
+    return new Set([...aliases, known(() => c.props.name)].filter((n): n is string => !!n));
 }
 
 export const databaseReplicated = stackPolicy({

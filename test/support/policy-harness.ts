@@ -1,15 +1,23 @@
 /**
  * Runs the pack's policies in-process over recorded resources, the way @pulumi/policy's analyzer
- * server does (server.js), without constructing a PolicyPack (that starts a gRPC server, and a
- * second one in a process calls process.exit):
- * - resource policies get each resource's inputs, stack policies every resource's outputs with
- *   parent and dependencies, both behind the SDK's own unknown-checking proxy;
+ * server does (node_modules/@pulumi/policy/server.js), without constructing a PolicyPack (that
+ * starts a gRPC server, and a second one in a process calls process.exit):
+ * - resource policies get each resource's inputs after the provider's Check, stack policies every
+ *   resource's outputs with parent, dependencies and propertyDependencies, both behind the SDK's
+ *   own unknown-checking proxy (proxy.js); lab/provider-defaults.ts says what Check and Create add;
  * - a validateResourceOfType function only sees its `__pulumiType` (the server's fast path);
- * - levels come from a stage's config (string or { enforcementLevel, ...config }), then the
- *   policy's own, then the pack's default "advisory"; "disabled" skips, "remediate" is mandatory;
- * - in preview mode, values a provider computes (RemoteImage.imageId, a RandomPassword's result,
- *   and every input built from them) are the engine's unknown sentinels; a policy that reads one
- *   is reported as a preview skip, as the engine's "can't run policy ... during preview" advisory.
+ * - config goes through what the CLI does with `--policy-pack-config` (pulumi/pulumi
+ *   pkg/resource/analyzer/config.go ReconcilePolicyPackConfig: schema defaults, then the file,
+ *   `all` first, then JSON-schema validation), and more strictly: unknown policies and keys are
+ *   errors here, which the CLI accepts silently;
+ * - levels come from that config, then the policy's own, then the pack's default "advisory";
+ *   "disabled" skips, "remediate" is mandatory;
+ * - a violation's message is the description, a newline and the policy's text, as
+ *   makeReportViolationFun builds it; `detail` keeps the policy's text alone;
+ * - in preview mode, values a provider computes (ids, generated passwords, image digests, every
+ *   computed attribute the program left out, and every input built from them) are the engine's
+ *   unknown sentinels; a policy that throws on one is reported as the server's advisory "can't run
+ *   policy ... during preview". `evaluateStage` runs both modes, as `preview` then `up` would.
  */
 import type {
     EnforcementLevel,
@@ -21,6 +29,8 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
+import * as fs from "fs";
+import * as path from "path";
 import { LAB_POLICIES, LabPolicy } from "../../policy-pack/policies";
 import type { RecordedResource } from "./mocks";
 import { RecordedStack } from "./policy-resources";
@@ -38,7 +48,10 @@ export interface Violation {
     /** The Pulumi name of the resource it is about (a stack-wide violation has none). */
     readonly resource?: string;
     readonly urn?: string;
+    /** What the CLI prints: the policy's description, a newline, then `detail`. */
     readonly message: string;
+    /** The policy's own text (what it passed to reportViolation). */
+    readonly detail: string;
 }
 
 export interface PackResult {
@@ -68,17 +81,120 @@ class NotApplicable extends Error {
 
 const asPolicy = (p: LabPolicy | AnyPolicy): AnyPolicy => ("policy" in p && "meta" in p ? p.policy : p as AnyPolicy);
 
-function levelOf(config: PolicyPackConfig, policy: AnyPolicy): EnforcementLevel {
-    const entry = config[policy.name];
-    const level = (typeof entry === "string" ? entry : entry?.enforcementLevel) ?? policy.enforcementLevel ?? "advisory";
-    return level === "remediate" ? "mandatory" : level;
+/** The pack's name and version as the server reports them (policy.js reads the pack's package.json). */
+const PACK = (() => {
+    const dir = path.join(__dirname, "../../policy-pack");
+    const name = /new PolicyPack\("([^"]+)"/.exec(fs.readFileSync(path.join(dir, "index.ts"), "utf8"))?.[1];
+    const version = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).version as string;
+    return `'${name}@v${version}'`;
+})();
+
+/** A policy's level and config after the CLI's reconciliation. */
+interface Reconciled {
+    readonly level?: EnforcementLevel;
+    readonly properties: Record<string, unknown>;
 }
 
-function configOf(config: PolicyPackConfig, name: string): Record<string, unknown> {
-    const entry = config[name];
-    if (!entry || typeof entry === "string") return {};
-    const { enforcementLevel: _level, ...rest } = entry;
-    return rest;
+const LEVELS: readonly string[] = ["advisory", "mandatory", "remediate", "disabled"];
+
+/**
+ * ReconcilePolicyPackConfig (pulumi/pulumi pkg/resource/analyzer/config.go): start from each
+ * policy's schema defaults and own level, apply `all`'s level, then each entry; then validate
+ * every policy's properties against `{ type: "object", properties, required }`. Throws one line
+ * per problem. Unknown policy names and unknown keys are rejected here; the CLI lets them pass.
+ */
+export function reconcileConfig(config: PolicyPackConfig, policies: readonly AnyPolicy[], pack: readonly string[] = []): Map<string, Reconciled> {
+    const problems: string[] = [];
+    const result = new Map<string, Reconciled>();
+    for (const p of policies) {
+        const defaults = Object.entries(p.configSchema?.properties ?? {})
+            .filter(([, schema]) => typeof schema === "object" && "default" in schema)
+            .map(([key, schema]) => [key, structuredClone((schema as { default: unknown }).default)]);
+        result.set(p.name, { level: p.enforcementLevel, properties: Object.fromEntries(defaults) });
+    }
+    const parse = (name: string, entry: unknown): Reconciled | undefined => {
+        if (typeof entry === "string") {
+            if (!LEVELS.includes(entry)) problems.push(`policy config "${name}": "${entry}" is not a valid enforcement level; use one of ${LEVELS.join(", ")}`);
+            return { level: entry as EnforcementLevel, properties: {} };
+        }
+        if (!entry || typeof entry !== "object" || Array.isArray(entry)) {
+            problems.push(`policy config "${name}": ${JSON.stringify(entry)} is not a valid value; must be a string or object`);
+            return undefined;
+        }
+        const { enforcementLevel, ...properties } = entry as Record<string, unknown>;
+        if (enforcementLevel !== undefined && (typeof enforcementLevel !== "string" || !LEVELS.includes(enforcementLevel))) {
+            problems.push(`policy config "${name}": enforcementLevel ${JSON.stringify(enforcementLevel)} is not a valid enforcement level; use one of ${LEVELS.join(", ")}`);
+        }
+        return { level: enforcementLevel as EnforcementLevel | undefined, properties };
+    };
+    const all = config.all === undefined ? undefined : parse("all", config.all);
+    if (all?.level) for (const [name, r] of result) result.set(name, { ...r, level: all.level });
+    for (const [name, entry] of Object.entries(config)) {
+        if (name === "all") continue;
+        const given = parse(name, entry);
+        const current = result.get(name);
+        if (!current) {
+            // A policy of the pack that this run leaves out (a test runs a subset) is no typo.
+            if (pack.includes(name)) continue;
+            problems.push(`policy config "${name}": the pack has no such policy; remove it or fix its name`);
+            continue;
+        }
+        if (given) result.set(name, { level: given.level ?? current.level, properties: { ...current.properties, ...given.properties } });
+    }
+    for (const p of policies) {
+        const schema = { type: "object", properties: p.configSchema?.properties ?? {}, required: p.configSchema?.required ?? [] };
+        for (const problem of validateSchema(schema, result.get(p.name)!.properties, "")) problems.push(`policy config "${p.name}": ${problem}`);
+    }
+    if (problems.length) throw new Error(problems.join("\n"));
+    return result;
+}
+
+const JSON_TYPES: Record<string, (v: unknown) => boolean> = {
+    string: (v) => typeof v === "string",
+    number: (v) => typeof v === "number",
+    integer: (v) => Number.isInteger(v),
+    boolean: (v) => typeof v === "boolean",
+    array: (v) => Array.isArray(v),
+    object: (v) => !!v && typeof v === "object" && !Array.isArray(v),
+    null: (v) => v === null,
+};
+/** The JSON-schema keywords validateSchema knows; any other in a policy's schema is a harness gap, not a pass. */
+const KEYWORDS = new Set(["type", "properties", "required", "items", "enum", "minimum", "maximum", "minItems", "maxItems", "minLength", "maxLength", "pattern", "default", "description", "title"]);
+
+/** The subset of JSON schema (draft 4, as gojsonschema validates) the pack's configSchemas use. */
+function validateSchema(schema: Record<string, any>, value: unknown, at: string): string[] {
+    const where = at || "(root)";
+    const unknownKeywords = Object.keys(schema).filter((k) => !KEYWORDS.has(k));
+    if (unknownKeywords.length) throw new Error(`policy config schema at ${where} uses ${unknownKeywords.join(", ")}, which the test harness does not validate: teach validateSchema`);
+    const types: string[] = schema.type === undefined ? [] : [].concat(schema.type);
+    if (types.length && !types.some((t) => JSON_TYPES[t]?.(value))) return [`${where}: ${JSON.stringify(value)} is not of type ${types.join(" or ")}`];
+    const problems: string[] = [];
+    if (schema.enum && !schema.enum.some((e: unknown) => JSON.stringify(e) === JSON.stringify(value))) problems.push(`${where}: must be one of ${JSON.stringify(schema.enum)}`);
+    if (typeof value === "number") {
+        if (schema.minimum !== undefined && value < schema.minimum) problems.push(`${where}: must be >= ${schema.minimum}`);
+        if (schema.maximum !== undefined && value > schema.maximum) problems.push(`${where}: must be <= ${schema.maximum}`);
+    }
+    if (typeof value === "string") {
+        if (schema.minLength !== undefined && value.length < schema.minLength) problems.push(`${where}: must be at least ${schema.minLength} characters`);
+        if (schema.maxLength !== undefined && value.length > schema.maxLength) problems.push(`${where}: must be at most ${schema.maxLength} characters`);
+        if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) problems.push(`${where}: must match ${schema.pattern}`);
+    }
+    if (Array.isArray(value)) {
+        if (schema.minItems !== undefined && value.length < schema.minItems) problems.push(`${where}: must have at least ${schema.minItems} items`);
+        if (schema.maxItems !== undefined && value.length > schema.maxItems) problems.push(`${where}: must have at most ${schema.maxItems} items`);
+        if (schema.items) value.forEach((item, i) => problems.push(...validateSchema(schema.items, item, `${at}[${i}]`)));
+    }
+    if (JSON_TYPES.object(value) && (schema.properties || schema.required)) {
+        const record = value as Record<string, unknown>;
+        for (const key of schema.required ?? []) if (!(key in record)) problems.push(`${key} is required`);
+        for (const [key, v] of Object.entries(record)) {
+            const sub = schema.properties?.[key];
+            const path = at ? `${at}.${key}` : key;
+            if (!sub) problems.push(`${path}: unknown key; the policy's configSchema declares ${Object.keys(schema.properties ?? {}).join(", ") || "none"}`);
+            else problems.push(...validateSchema(sub, v, path));
+        }
+    }
+    return problems;
 }
 
 /** The server's isTypeOf: a class's `__pulumiType`, else its isInstance. */
@@ -95,20 +211,40 @@ const throwNotApplicable = (reason?: string): never => {
 /** Evaluates the pack over a recorded program with a stage's config (policy-pack/config/stageN.json). */
 export async function evaluatePack(run: Recorded, config: PolicyPackConfig, options: EvalOptions = {}): Promise<PackResult> {
     const policies = (options.policies ?? LAB_POLICIES).map(asPolicy);
+    const reconciled = reconcileConfig(config, policies, LAB_POLICIES.map((p) => p.meta.name));
     const result: PackResult = { mandatory: [], advisory: [], previewSkips: [], notApplicable: [] };
     const stack = new RecordedStack(run.resources, options.preview ?? false);
     for (const policy of policies) {
-        const level = levelOf(config, policy);
+        const { level: given, properties } = reconciled.get(policy.name)!;
+        const level: EnforcementLevel = given === "remediate" ? "mandatory" : given ?? "advisory";
         if (level === "disabled") continue;
-        const ctx = { policy, level, result, getConfig: () => configOf(config, policy.name) };
+        const ctx = { policy, level, result, getConfig: () => structuredClone(properties) };
         if ("validateStack" in policy) await runStack(ctx, stack);
         else for (const r of run.resources) await runResource(ctx, r, stack);
     }
     return result;
 }
 
+/** A stage under the engine: `pulumi preview` (unknowns) and `pulumi up` (known); it passes when both do. */
+export interface StageResult {
+    readonly preview: PackResult;
+    readonly up: PackResult;
+    /** Both modes' mandatory violations, each prefixed with its mode: empty when the stage passes. */
+    readonly failures: string[];
+}
+
+export async function evaluateStage(run: Recorded, config: PolicyPackConfig, options: Omit<EvalOptions, "preview"> = {}): Promise<StageResult> {
+    const preview = await evaluatePack(run, config, { ...options, preview: true });
+    const up = await evaluatePack(run, config, { ...options, preview: false });
+    const failures = [
+        ...preview.mandatory.map((v) => `preview: ${v.policy}: ${v.detail}`),
+        ...up.mandatory.map((v) => `up: ${v.policy}: ${v.detail}`),
+    ];
+    return { preview, up, failures };
+}
+
 export interface PolicyOutcome extends PackResult {
-    /** Every violation's message, in order: what unit tests assert on. */
+    /** Every violation's text (without the description the CLI prints first), in order: what unit tests assert on. */
     readonly messages: string[];
 }
 
@@ -125,7 +261,7 @@ export async function runPolicy(
     const p = asPolicy(policy);
     const resources = Array.isArray(target) ? target : [target as RecordedResource];
     const result = await evaluatePack({ resources }, { [p.name]: { enforcementLevel: "mandatory", ...config } }, { ...options, policies: [p] });
-    return { ...result, messages: result.mandatory.map((v) => v.message) };
+    return { ...result, messages: result.mandatory.map((v) => v.detail) };
 }
 
 interface Ctx {
@@ -139,8 +275,10 @@ function reporter(ctx: Ctx, resource?: RecordedResource, byUrn?: Map<string, Rec
     return (message: string, urn?: string) => {
         const about = resource ?? (urn ? byUrn?.get(urn) : undefined);
         const level = ctx.level as "advisory" | "mandatory";
+        // makeReportViolationFun (server.js): the description, then the message on its own line.
         ctx.result[level].push({
-            policy: ctx.policy.name, level, severity: ctx.policy.severity, resource: about?.name, urn: urn ?? about?.urn, message,
+            policy: ctx.policy.name, level, severity: ctx.policy.severity, resource: about?.name, urn: urn ?? about?.urn,
+            message: message ? `${ctx.policy.description}\n${message}` : ctx.policy.description ?? "", detail: message,
         });
     };
 }
@@ -153,10 +291,8 @@ async function guarded(ctx: Ctx, resource: RecordedResource | undefined, check: 
         if (error instanceof NotApplicable) {
             ctx.result.notApplicable.push({ policy: ctx.policy.name, resource: resource?.name, reason: error.reason });
         } else if (error instanceof proxy.UnknownValueError) {
-            ctx.result.previewSkips.push({
-                policy: ctx.policy.name, level: "advisory", resource: resource?.name,
-                message: `can't run policy '${ctx.policy.name}' during preview: ${error.message}`,
-            });
+            const message = `can't run policy '${ctx.policy.name}' from policy pack ${PACK} during preview: ${error.message}`;
+            ctx.result.previewSkips.push({ policy: ctx.policy.name, level: "advisory", resource: resource?.name, message, detail: message });
         } else {
             throw error;
         }
@@ -200,13 +336,15 @@ async function runStack(ctx: Ctx, stack: RecordedStack): Promise<void> {
             asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
         });
     }
-    // Parent and dependencies point at the resource objects, as the server links them by URN.
-    // propertyDependencies stay empty: the mocks record dependencies per resource, not per input.
+    // Parent, dependencies and propertyDependencies point at the resource objects, as the server
+    // links them by URN.
     for (const r of stack.resources) {
         const view = views.get(r)!;
         const parent = stack.parentOf(r);
         if (parent) view.parent = views.get(parent);
         view.dependencies = stack.dependenciesOf(r).map((d) => views.get(d)!);
+        view.propertyDependencies = Object.fromEntries(Object.entries(stack.propertyDependenciesOf(r))
+            .map(([key, deps]) => [key, deps.map((d) => views.get(d)!)]));
     }
     const args: StackValidationArgs = {
         resources: [...views.values()], stackTags: new Map(),
