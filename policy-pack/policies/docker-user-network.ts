@@ -1,4 +1,4 @@
-import { known, previewSafe } from "./lib/known";
+import { known, previewSafe, undecided } from "./lib/known";
 import { stackPolicy } from "./lib/meta";
 import { DockerStack } from "./lib/stack";
 
@@ -34,6 +34,7 @@ export const dockerUserNetwork = stackPolicy({
             // "bridge"): only a container with no networksAdvanced stays on it.
             // Absent or empty, not merely unknown at preview ("in" does not trip the unknown-value proxy).
             const list = known(() => c.props.networksAdvanced) as unknown[] | undefined;
+            if (list === undefined && "networksAdvanced" in c.props) undecided(`${where}: networksAdvanced is unknown until up`);
             const none = list ? list.length === 0 : !("networksAdvanced" in c.props);
             if (none && (mode === undefined || mode === "bridge" || mode === "default")) {
                 report(`${where}: networkMode "${mode ?? "bridge"}" and no networksAdvanced put it on Docker's default bridge, where every ` +

@@ -47,8 +47,13 @@ describe("the Kubernetes rules on a Docker stage", () => {
 for (const stage of [5, 6] as const) {
     describe(`stage ${stage} (Kubernetes) through the policy pack`, () => {
         let run: ProgramRun;
-        const mandatory = async (resources: readonly RecordedResource[]) =>
-            (await evaluatePack({ resources }, configOf(stage))).mandatory.map((v) => `${v.policy}: ${v.detail}`);
+        // Each break-it change must fail the preview of a fresh stack already, and the same way at up.
+        const mandatory = async (resources: readonly RecordedResource[]) => {
+            const { preview, up } = await evaluateStage({ resources }, configOf(stage));
+            const texts = (r: typeof up) => r.mandatory.map((v) => `${v.policy}: ${v.detail}`);
+            assert.deepEqual(texts(preview), texts(up), "preview and up disagree");
+            return texts(up);
+        };
 
         before(async function () {
             if (!STAGES.has(stage)) {

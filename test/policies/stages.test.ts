@@ -68,11 +68,15 @@ for (const stage of [1, 2, 3] as const) {
             assert.equal(lessons.length, LESSONS[stage].length);
             for (const { lesson } of LESSONS[stage]) assert.equal(lessons.filter((l) => lesson.test(l)).length, 1, `${lesson} in stage ${stage}`);
         });
-        it("runs at preview without crashing or inventing violations", async () => {
+        it("shows its lessons at preview too, inventing none and saying what it cannot check until up", async () => {
             const { preview } = both;
-            assert.deepEqual(preview.previewSkips.map((v) => v.message), []);
+            // The program leaves the network's `internal` out, which the provider computes: unknown at preview.
+            assert.deepEqual(preview.previewSkips.map((v) => v.policy), ["data-network-internal"]);
+            assert.match(preview.previewSkips[0].message, /during preview: cannot check until up: network "lab-network" holds data services .*; its internal is unknown until up/);
             const seen = new Set(result.advisory.map((v) => `${v.policy} ${v.message}`));
             assert.deepEqual(preview.advisory.filter((v) => !seen.has(`${v.policy} ${v.message}`)), []);
+            const shown = new Set([...preview.advisory, ...preview.previewSkips].map((v) => v.policy));
+            assert.deepEqual(names(result, "advisory").filter((p) => !shown.has(p)), [], "an advisory of up that preview hides");
         });
     });
 }
@@ -112,6 +116,25 @@ describe("stage 4 through the policy pack", () => {
         assert.deepEqual([...preview.advisory, ...preview.previewSkips, ...up.advisory].map((v) => `${v.policy}: ${v.message}`), []);
         assert.deepEqual(STAGES.get(4)!.story.lessons, []);
     });
+    // The stage page's "Break the rules in code": a learner edits profiles/stage4.ts and runs a
+    // preview of a fresh stack, where every generated password and image id is still unknown.
+    for (const [edit, expected] of [
+        [{ secretsFrom: "env" }, ["docker-no-plaintext-secret-env"]],
+        [{ hardening: false }, ["docker-caps-drop-all", "docker-limits", "docker-no-new-privileges", "docker-non-root", "docker-readonly-rootfs"]],
+    ] as const) {
+        it(`fails the preview of a fresh stack when the profile sets ${JSON.stringify(edit)} (the page's break-it exercise)`, async () => {
+            const profile = STAGES.get(4)!;
+            const stages = STAGES as Map<StageNumber, typeof profile>;
+            stages.set(4, { ...profile, ...edit });
+            try {
+                const edited = await runProgram({ stage: "4" });
+                const { preview } = await evaluateStage(edited, configOf(4));
+                assert.deepEqual(names(preview, "mandatory").filter((p) => (expected as readonly string[]).includes(p)), [...expected].sort());
+            } finally {
+                stages.set(4, profile);
+            }
+        });
+    }
     it("fails a deliberately broken variant with the expected messages", async () => {
         const app = appInstances(run)[0];
         const database = container(run, SERVICES.postgresPrimary);
