@@ -95,6 +95,15 @@ describe("policy data-network-internal (stack)", () => {
         assert.deepEqual(mandatory.map((v) => [v.resource, v.detail]), [["data-network",
             'network "data-network" (devsecops-s4-data) holds data services postgres-primary, postgres-replica, redis but internal is not true, so it routes them to and from the outside; give the data tier an internal: true network of its own and attach only the app to it']]);
     });
+    it("says at preview that it cannot check a data network whose internal the program leaves out, and fails it at up", async () => {
+        // internal is Optional+Computed in the provider's schema: left out, it is unknown until the network exists.
+        const stack = stackWith("data-network", { internal: undefined }, TYPES.network);
+        const preview = await runPolicy(dataNetworkInternal, stack, {}, { preview: true });
+        assert.deepEqual(preview.messages, []);
+        assert.match(preview.previewSkips.map((v) => v.detail).join(), /cannot check until up: network "data-network" holds data services postgres-primary, postgres-replica, redis; its internal is unknown until up/);
+        const up = await runPolicy(dataNetworkInternal, stack);
+        assert.deepEqual([up.mandatory.map((v) => v.resource), up.previewSkips], [["data-network"], []]);
+    });
     it("fails the edge network once a data service joins it", async () => {
         const stack = stackWith("redis", { networksAdvanced: [{ name: "devsecops-s4-data" }, { name: "devsecops-s4-edge" }] });
         assert.match((await runPolicy(dataNetworkInternal, stack)).messages.join(), /^network "edge-network" \(devsecops-s4-edge\) holds data services redis/);
