@@ -52,6 +52,11 @@ export function knownItems<T>(read: () => readonly T[] | undefined | null): { it
     return items;
 }
 
+/** Like `undecided`, for helpers that also run outside a check (where there is no verdict to hold back). */
+export function undecidedIfChecking(what: string): void {
+    if (undecidedStack.length) undecided(what);
+}
+
 /**
  * Wraps a check so that what it cannot see at preview is said, not passed: a read of an unknown
  * value that the check did not guard, and every `undecided` it recorded, end the check with one
