@@ -10,21 +10,24 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, SETTINGS } from "../program/config";
+import { checkedInputs, providerState } from "./provider-defaults";
 import { SECRET_SIG, observeRegistrations } from "./sdk-monitor";
 
 export interface RecordedResource {
     readonly type: string;
     readonly name: string;
     readonly urn: string;
-    /** Inputs as the provider would receive them, secrets unwrapped. */
+    /** Inputs as the program registered them, secrets unwrapped. */
     readonly inputs: Record<string, any>;
     /** Dotted paths of inputs that are Pulumi secrets ("envs.2", "result"). */
     readonly secretPaths: string[];
     /** Logical names of the resources this one depends on (explicit dependsOn and input dependencies). */
     readonly dependsOn: string[];
+    /** Per input, the logical names of the resources its value came from (the SDK's propertyDependencies). */
+    readonly propertyDependencies?: Record<string, string[]>;
     readonly parent: string;
     readonly deleteBeforeReplace: boolean;
-    /** Outputs the mock gave back (e.g. a RandomPassword's secret result). */
+    /** Outputs as the provider would give them back after `up` (lab/provider-defaults.ts). */
     readonly state: Record<string, any>;
 }
 
@@ -71,9 +74,11 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
 pulumi.runtime.setMocks(
     {
         newResource(args) {
-            const state = mockState(args.type, args.name, args.inputs);
+            // The mocks skip the provider: apply its Check defaults and computed outputs as it would.
+            const checked = checkedInputs(args.type, args.name, args.inputs);
+            const state = providerState(args.type, args.name, checked, mockState(args.type, args.name, checked));
             const entry = recorded.find((r) => r.type === args.type && r.name === args.name && !Object.keys(r.state).length);
-            if (entry) Object.assign(entry.state, state);
+            if (entry) Object.assign(entry, { state });
             // The engine honours the SDKs' additionalSecretOutputs (RandomPassword.result, ...); the
             // mock monitor does not, so mark those outputs secret here as the engine would.
             const secretOutput = SECRET_OUTPUTS[args.type];
@@ -99,6 +104,7 @@ observeRegistrations((req) => {
         inputs: req.inputs,
         secretPaths: secretPaths(req.inputs),
         dependsOn: req.dependencies.map(nameOf),
+        propertyDependencies: Object.fromEntries(Object.entries(req.propertyDependencies).map(([key, urns]) => [key, urns.map(nameOf)])),
         parent: parent ? nameOf(parent) : "",
         deleteBeforeReplace: req.deleteBeforeReplace,
         state: {},

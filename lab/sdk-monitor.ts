@@ -26,6 +26,8 @@ export interface Registration {
     readonly parent: string;
     /** URNs of the resources it depends on (explicit dependsOn and input dependencies). */
     readonly dependencies: string[];
+    /** For each input, the URNs of the resources its value came from. */
+    readonly propertyDependencies: Record<string, string[]>;
     readonly deleteBeforeReplace: boolean;
 }
 
@@ -46,6 +48,8 @@ export function observeRegistrations(observe: (r: Registration) => void, settled
             inputs: req.getObject()?.toJavaScript() ?? {},
             parent: req.getParent(),
             dependencies: req.getDependenciesList(),
+            propertyDependencies: Object.fromEntries([...req.getPropertydependenciesMap().entries()]
+                .map(([key, deps]: [string, any]) => [key, deps.getUrnsList() as string[]])),
             deleteBeforeReplace: req.getDeletebeforereplace(),
         });
         return register(req, (err: unknown, res: unknown) => {

@@ -44,6 +44,9 @@ export class Tiers extends pulumi.ComponentResource {
                 name: dockerName(args.stage, "network"),
                 // Fixed, so the app instances keep fixed addresses (APP_ADDRESSES); gateway as below.
                 ipamConfigs: [{ subnet: FLAT_SUBNET, gateway: gatewayOf(FLAT_SUBNET) }],
+                // Said, not left to the provider: a computed value is unknown at preview, and the pack
+                // could not tell the flat network's lesson (data on a network with a way out) until up.
+                internal: false,
                 labels: labLabels(args.stage, SHARED_TIER),
             }, { parent: this });
             this.byTier = { edge: flat, app: flat, data: flat };

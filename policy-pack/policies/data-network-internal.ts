@@ -1,5 +1,5 @@
 import { PolicyResource } from "@pulumi/policy";
-import { known, previewSafe } from "./lib/known";
+import { known, previewSafe, undecided } from "./lib/known";
 import { stackPolicy } from "./lib/meta";
 import { DockerStack } from "./lib/stack";
 
@@ -24,8 +24,13 @@ export const dataNetworkInternal = stackPolicy({
         if (holders.size === 0) args.notApplicable("no data service is attached to a network of the stack");
         for (const [network, services] of holders) {
             const internal = known(() => network.props.internal);
-            // false or absent is a finding; unknown at preview (undefined with the key present) is not.
-            if (internal === true || (internal === undefined && "internal" in network.props)) continue;
+            // false or absent is a finding. Unknown at preview (undefined with the key present: the
+            // provider computes internal when the program leaves it out) is said, not passed.
+            if (internal === true) continue;
+            if (internal === undefined && "internal" in network.props) {
+                undecided(`network "${network.name}" holds data services ${services.join(", ")}; its internal is unknown until up (set internal explicitly to know at preview)`);
+                continue;
+            }
             report(`network "${network.name}" (${known(() => network.props.name) ?? "?"}) holds data services ` +
                 `${services.join(", ")} but internal is not true, so it routes them to and from the outside; give the data ` +
                 `tier an internal: true network of its own and attach only the app to it`, network.urn);

@@ -1,21 +1,38 @@
 import { PolicyResource } from "@pulumi/policy";
 import { REPLICA_ENV } from "../../renderers/postgres";
 import { imageKind } from "./lib/docker";
-import { known, knownPlain, previewSafe } from "./lib/known";
+import { known, knownPlain, previewSafe, undecided } from "./lib/known";
 import { stackPolicy } from "./lib/meta";
-import { DockerStack } from "./lib/stack";
+import { DockerStack, isGeneratedSecret } from "./lib/stack";
 
-/** The container's env as a map, or undefined when an entry is unknown at preview (it might be the one). */
+/**
+ * The container's known env as a map, or undefined when an entry unknown at preview might be the
+ * one that matters. An entry built from a generated secret (envs takes nothing else) is a
+ * password, never the primary's host name.
+ */
 function envOf(c: PolicyResource): Record<string, string> | undefined {
-    const entries = knownPlain(() => (c.props.envs ?? []) as string[]);
-    if (!entries) return undefined;
-    return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+    const list = known(() => c.props.envs) as string[] | undefined;
+    if (list === undefined) return "envs" in c.props ? undefined : {};
+    const env: Record<string, string> = {};
+    let hidden = false;
+    for (let i = 0; i < list.length; i++) {
+        const e = known(() => list[i]);
+        if (e === undefined) hidden = true;
+        else env[e.slice(0, e.indexOf("="))] = e.slice(e.indexOf("=") + 1);
+    }
+    const sources = c.propertyDependencies?.envs ?? [];
+    if (hidden && !(sources.length > 0 && sources.every(isGeneratedSecret))) return undefined;
+    return env;
 }
 
-/** Every name another container may use to reach this one: DNS aliases, hostname, container name. */
+/**
+ * Every name another container may use to reach this one: its DNS aliases and its container name,
+ * what Docker's embedded DNS answers. Not its hostname: that is the container's own view, and one
+ * the program leaves out is the container id's prefix, computed by the daemon (unknown at preview).
+ */
 function namesOf(stack: DockerStack, c: PolicyResource): Set<string> {
     const aliases = (knownPlain(() => c.props.networksAdvanced as { aliases?: string[] }[] | undefined) ?? []).flatMap((n) => n.aliases ?? []);
-    return new Set([...aliases, known(() => c.props.hostname), known(() => c.props.name)].filter((n): n is string => !!n));
+    return new Set([...aliases, known(() => c.props.name)].filter((n): n is string => !!n));
 }
 
 export const databaseReplicated = stackPolicy({
@@ -33,7 +50,10 @@ export const databaseReplicated = stackPolicy({
         const postgres = stack.containersIn("server").filter((c) => ["postgres", "postgresql"].includes(imageKind(stack.imageOf(c) ?? "")));
         if (postgres.length === 0) args.notApplicable("the stack runs no Postgres container");
         const envs = new Map(postgres.map((c) => [c, envOf(c)]));
-        if ([...envs.values()].some((env) => env === undefined)) return; // preview: cannot tell replicas apart yet
+        if ([...envs.values()].some((env) => env === undefined)) {
+            undecided("a Postgres container's env is unknown until up, so replicas cannot be told from primaries");
+            return;
+        }
         const upstream = (c: PolicyResource) => envs.get(c)![REPLICA_ENV.primaryHost];
         const replicas = postgres.filter((c) => upstream(c) !== undefined);
         const primaries = postgres.filter((c) => upstream(c) === undefined);

@@ -1,4 +1,4 @@
-import { previewSafe } from "./lib/known";
+import { previewSafe, undecided } from "./lib/known";
 import { K8S, LabelSelector, isEmptySelector, nameOf, namespaceOf, read } from "./lib/kubernetes";
 import { stackPolicy } from "./lib/meta";
 
@@ -37,7 +37,10 @@ export const defaultDenyNetworkPolicy = stackPolicy({
         for (const ns of namespaces) {
             const name = nameOf(ns);
             const specs = policies.filter((p) => namespaceOf(p) === name).map((p) => read(p, (props) => props.spec) as NetworkPolicySpec | undefined);
-            if (specs.some((s) => s === undefined)) continue; // unknown at preview
+            if (specs.some((s) => s === undefined)) {
+                undecided(`namespace "${name}": a NetworkPolicy's spec is unknown until up`);
+                continue;
+            }
             const denied = new Set(specs.flatMap((s) => deniedDirections(s!)));
             const missing = ["Ingress", "Egress"].filter((d) => !denied.has(d));
             if (missing.length > 0) {

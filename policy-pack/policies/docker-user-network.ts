@@ -1,4 +1,4 @@
-import { known, previewSafe } from "./lib/known";
+import { known, previewSafe, undecided } from "./lib/known";
 import { stackPolicy } from "./lib/meta";
 import { DockerStack } from "./lib/stack";
 
@@ -15,7 +15,7 @@ export const dockerUserNetwork = stackPolicy({
     from: 2,
     severity: "medium",
     why: "Network design: a network the stack declares (with DNS names and its own rules) replaces the default bridge, where every container on the host can reach every other.",
-    remediation: "Give the container `networksAdvanced: [{ name: network.name, aliases: [...] }]` with a docker.Network the stack creates, and no networkMode.",
+    remediation: "Give the container `networksAdvanced: [{ name: network.name, aliases: [...] }]` with a docker.Network the stack creates.",
     anchors: ["CIS 5.30"],
 }, {
     validateStack: previewSafe((args, report) => {
@@ -28,16 +28,21 @@ export const dockerUserNetwork = stackPolicy({
             if (noOwnNetwork(mode) || mode === "host") continue; // host: docker-no-host-namespaces says it
             const where = `container "${c.name}"`;
             const attachments = stack.attachments(c);
-            if (mode === "bridge" || mode === "default") {
-                report(`${where}: networkMode "${mode}" puts it on Docker's default bridge; remove networkMode and ` +
-                    `attach it with networksAdvanced to a docker.Network of the stack (${declared})`, c.urn);
-            }
+            // networkMode "bridge" is the provider's default and stays in its state, but a container
+            // with networksAdvanced is taken off the default bridge at create
+            // (terraform-provider-docker v4.5.0 resource_docker_container_funcs.go: NetworkDisconnect
+            // "bridge"): only a container with no networksAdvanced stays on it.
             // Absent or empty, not merely unknown at preview ("in" does not trip the unknown-value proxy).
             const list = known(() => c.props.networksAdvanced) as unknown[] | undefined;
+            if (list === undefined && "networksAdvanced" in c.props) undecided(`${where}: networksAdvanced is unknown until up`);
             const none = list ? list.length === 0 : !("networksAdvanced" in c.props);
-            if (none && mode !== "bridge" && mode !== "default") {
-                report(`${where}: networksAdvanced is empty, so it runs on Docker's default bridge where every container ` +
-                    `can reach it; attach it to a docker.Network of the stack (${declared})`, c.urn);
+            if (none && (mode === undefined || mode === "bridge" || mode === "default")) {
+                report(`${where}: networkMode "${mode ?? "bridge"}" and no networksAdvanced put it on Docker's default bridge, where every ` +
+                    `container can reach it; attach it with networksAdvanced to a docker.Network of the stack (${declared})`, c.urn);
+            } else if (none && mode !== undefined && mode !== "bridge" && mode !== "default" && !stack.network(c, mode)) {
+                // A network name as networkMode attaches the container to that network alone.
+                report(`${where}: networkMode "${mode}" names no docker.Network of this stack; attach it with networksAdvanced ` +
+                    `to one the stack declares (${declared})`, c.urn);
             }
             for (const { index, name } of attachments) {
                 if (!stack.network(c, name)) {

@@ -32,7 +32,8 @@ export const k8sSecretEnvRef = resourcePolicy({
             for (const { item, index } of items(c.container, "env")) {
                 const name = get(item, "name");
                 if (typeof name !== "string" || !secretLikeKey(name)) continue;
-                const value = get(item, "value");
+                // Read directly, not with get(): an unknown value here is decided (a literal), not undecided.
+                const value = (item as Record<string, unknown>).value;
                 const where = `${c.ref}: ${c.path}.env[${index}] ${name}`;
                 // A value built from a generated password is unknown at preview, but it is a literal all the same.
                 if (value === UNKNOWN || (typeof value === "string" && value !== "")) {

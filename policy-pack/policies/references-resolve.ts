@@ -1,5 +1,5 @@
 import { PolicyResource } from "@pulumi/policy";
-import { previewSafe } from "./lib/known";
+import { previewSafe, undecided } from "./lib/known";
 import { K8S, LabelSelector, Workload, isEmptySelector, isKubernetes, nameOf, namespaceOf, read, selects, workloads } from "./lib/kubernetes";
 import { stackPolicy } from "./lib/meta";
 
@@ -26,7 +26,8 @@ export const referencesResolve = stackPolicy({
         const check = (r: PolicyResource, what: string, selector: LabelSelector | undefined) => {
             const ns = namespaceOf(r);
             const pods = podsIn(ns);
-            if (!selector || isEmptySelector(selector) || !pods) return;
+            if (!selector || isEmptySelector(selector)) return;
+            if (!pods) return undecided(`${what} "${nameOf(r)}" (namespace ${ns}): a workload's pod labels are unknown until up`);
             if (!pods.some((w) => selects(selector, w.podLabels!))) {
                 report(`${what} "${nameOf(r)}" (namespace ${ns}) selects ${show(selector)}, which no workload's pods carry; ` +
                     `match a pod template's labels`, r.urn);

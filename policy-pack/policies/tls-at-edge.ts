@@ -1,5 +1,5 @@
 import { ContainerProps, publishedPorts, tierOf } from "./lib/docker";
-import { previewSafe } from "./lib/known";
+import { previewSafe, undecided } from "./lib/known";
 import { stackPolicy } from "./lib/meta";
 import { nginxServers } from "./lib/nginx-conf";
 import { DockerStack } from "./lib/stack";
@@ -35,7 +35,10 @@ export const tlsAtEdge = stackPolicy({
                     `(uploaded, or in a volume a seed container fills), so nothing shows it speaks TLS; give it one that listens with ssl`, c.urn);
                 continue;
             }
-            if (confs.some((f) => f.content === undefined)) continue; // rendered from values unknown at preview
+            if (confs.some((f) => f.content === undefined)) {
+                undecided(`container "${c.name}": its nginx.conf is rendered from values unknown until up`);
+                continue;
+            }
             const servers = nginxServers(confs.map((f) => f.content).join("\n"));
             const listening = (port: number, ssl: boolean) => servers.filter((s) => s.listens.some((l) => l.port === port && l.ssl === ssl));
             if (!ports.some((p) => listening(p.internal!, true).length > 0)) {

@@ -1,11 +1,11 @@
-import { ProgramRun, recordRun, runProgram } from "../support/mocks";
+import { ProgramRun, runProgram } from "../support/mocks";
+import { buildProfile } from "../support/profiles";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { STAGES } from "../../profiles/catalog";
 import { StageNumber, StageProfile } from "../../profiles/profile";
-import { SETTINGS, parseLabConfig } from "../../program/config";
-import { deployStage } from "../../builders";
+import { SETTINGS } from "../../program/config";
 import { KUBERNETES, LABELS, PROJECT } from "../../program/names";
 import { parseArgs } from "../../lab/args";
 import { LAB_PASSPHRASE } from "../../lab/plan";
@@ -203,9 +203,7 @@ describe(".github/workflows/e2e.yml", () => {
             const policy = /grep -q ([\w-]+) preview\.log/.exec(drill.run!)![1];
             assert.equal(JSON.parse(fs.readFileSync(configPath(4), "utf8"))[policy], "mandatory", `${policy} in stage4.json`);
             // The same edit, as data: stage 4 with its secrets in the environment, through the pack.
-            const edited: StageProfile = { ...STAGES.get(4)!, secretsFrom: "env" };
-            const lab = parseLabConfig((key) => key === "stage" ? "4" : (SETTINGS as any)[key]?.default?.toString(), edited);
-            const result = await evaluatePack(await recordRun(() => deployStage(lab) as any), JSON.parse(fs.readFileSync(configPath(4), "utf8")));
+            const result = await evaluatePack(await buildProfile({ ...STAGES.get(4)!, secretsFrom: "env" }), JSON.parse(fs.readFileSync(configPath(4), "utf8")));
             assert.ok(result.mandatory.some((v) => v.policy === policy), result.mandatory.map((v) => v.policy).join(", "));
         });
     });

@@ -27,7 +27,7 @@ describe("the recorder's one reach into Pulumi's SDK internals (lab/sdk-monitor.
         const run = await recordRun(() => {
             const parent = new pulumi.ComponentResource("lab:test:Group", "group", {}, {});
             const first = new Probe("first", { plain: "a" }, { parent });
-            new Probe("second", { plain: "b", hidden: pulumi.secret("s3cret"), nested: { list: [1, pulumi.secret("x")] } }, {
+            new Probe("second", { plain: "b", hidden: pulumi.secret("s3cret"), nested: { list: [1, pulumi.secret("x")] }, fromFirst: first.urn }, {
                 parent, dependsOn: [first], deleteBeforeReplace: true,
             });
             return {};
@@ -38,7 +38,8 @@ describe("the recorder's one reach into Pulumi's SDK internals (lab/sdk-monitor.
         assert.equal(second.parent, "group", ADAPTER);
         assert.deepEqual(second.dependsOn, ["first"], ADAPTER);
         assert.equal(second.deleteBeforeReplace, true, ADAPTER);
-        assert.deepEqual(second.inputs, { plain: "b", hidden: "s3cret", nested: { list: [1, "x"] } }, `${ADAPTER}: inputs`);
+        assert.deepEqual({ ...second.inputs, fromFirst: undefined }, { plain: "b", hidden: "s3cret", nested: { list: [1, "x"] }, fromFirst: undefined }, `${ADAPTER}: inputs`);
+        assert.deepEqual(second.propertyDependencies?.fromFirst, ["first"], `${ADAPTER}: property dependencies`);
         assert.deepEqual([...second.secretPaths].sort(), ["hidden", "nested.list.1"], `${ADAPTER}: the secret marker`);
         const first = run.resources.find((r) => r.name === "first")!;
         assert.equal(first.deleteBeforeReplace, false, ADAPTER);

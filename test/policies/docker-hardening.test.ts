@@ -76,9 +76,10 @@ describe("policy docker-caps-drop-all", () => {
             'container "app-1": capabilities.adds[0] SYS_ADMIN is not in the allowlist (NET_BIND_SERVICE); remove it, or allow it in the policy config with a reason',
         ]);
     });
-    it("takes its allowlist from config only (the SDK fills no schema default)", async () => {
+    it("takes its allowlist from config, where the CLI fills the schema default (NET_BIND_SERVICE)", async () => {
         const patch = { capabilities: { drops: ["ALL"], adds: ["NET_BIND_SERVICE"] } };
-        assert.match((await messagesOf(dockerCapsDropAll, patch, {})).join(), /not in the allowlist \(empty\)/);
+        assert.deepEqual(await messagesOf(dockerCapsDropAll, patch, {}), []);
+        assert.match((await messagesOf(dockerCapsDropAll, patch, { allowedCapabilities: [] })).join(), /not in the allowlist \(empty\)/);
         assert.deepEqual(await messagesOf(dockerCapsDropAll, { capabilities: { drops: ["ALL"], adds: ["CHOWN"] } }, { allowedCapabilities: ["CHOWN"] }), []);
     });
 });

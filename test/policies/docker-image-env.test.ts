@@ -64,13 +64,31 @@ describe("policy docker-no-plaintext-secret-env", () => {
             'container "app-1": envs[0] REDIS_PASSWORD_FILE holds a value instead of a file path; point it at the mounted secret file (e.g. /run/secrets/redis_password)',
         ]);
     });
-    it("skips an entry unknown at preview (built from a generated password)", async () => {
-        // At preview a RandomPassword's result is unknown, and so is the entry built from it.
-        const password = generatedPassword("generated-password");
-        const app = withInputs(happy(), { envs: ["DB_PASSWORD=generated-password"] });
-        const preview = await runPolicy(dockerNoPlaintextSecretEnv, [password, app], {}, { preview: true });
-        assert.deepEqual([preview.messages, preview.previewSkips], [[], []]);
-        assert.equal((await runPolicy(dockerNoPlaintextSecretEnv, [password, app])).messages.length, 1);
+    it("catches an entry built from a generated password at preview as at up, whatever its key", async () => {
+        // At preview a RandomPassword's result is unknown, and so is the whole entry built from it:
+        // only the engine's propertyDependencies (envs <- the password) say where it came from.
+        const password = generatedPassword("s3cret-generated-value");
+        const fed = (entry: string) => ({ ...withInputs(happy(), { envs: ["APP_PORT=8080", entry] }), propertyDependencies: { envs: [password.name] } });
+        const expected = ['container "app-1": envs[1] is built from a generated secret (envs takes random password "generated-password"); ' +
+            "pass it from a secret store (stage 4 reads it from Vault) or as a file (KEY_FILE=/run/secrets/...) instead of the environment, " +
+            "which docker inspect and every child process can read"];
+        for (const entry of ["DB_PASSWORD=s3cret-generated-value", "DATABASE_URL=postgres://lab:s3cret-generated-value@db/lab"]) {
+            for (const preview of [true, false]) {
+                const outcome = await runPolicy(dockerNoPlaintextSecretEnv, [password, fed(entry)], {}, { preview });
+                assert.deepEqual([outcome.messages, outcome.previewSkips], [expected, []], `${entry} preview: ${preview}`);
+            }
+        }
+    });
+    it("says it cannot check until up an entry unknown at preview that no generated secret feeds", async () => {
+        const image = happy("redis", TYPES.remoteImage);
+        const app = withInputs(happy(), { envs: [`REDIS_IMAGE=${image.state.imageId}`] });
+        const preview = await runPolicy(dockerNoPlaintextSecretEnv, [image, app], {}, { preview: true });
+        assert.deepEqual(preview.messages, []);
+        assert.deepEqual(preview.previewSkips.map((v) => v.detail), [
+            "can't run policy 'docker-no-plaintext-secret-env' from policy pack 'devsecops-journey@v0.1.0' during preview: " +
+            'cannot check until up: container "app-1": envs[0] is unknown until up',
+        ]);
+        assert.deepEqual((await runPolicy(dockerNoPlaintextSecretEnv, [image, app])).previewSkips, []);
     });
     it("tells secret-like keys from the words around them", () => {
         const secret = ["POSTGRES_PASSWORD", "PGPASSWORD", "REDIS_PASS", "VAULT_TOKEN", "API_KEY", "AWS_SECRET_ACCESS_KEY", "VAULT_DEV_ROOT_TOKEN_ID", "DB_PWD"];

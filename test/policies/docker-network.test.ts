@@ -15,9 +15,20 @@ describe("policy docker-user-network (stack)", () => {
     it("passes containers on the stack's own networks", async () => {
         assert.deepEqual((await runPolicy(dockerUserNetwork, happyStack())).messages, []);
     });
+    it("passes a container on the stack's network that the provider reports as networkMode \"bridge\"", async () => {
+        // The docker provider's Check fills networkMode "bridge" and Read keeps reporting it after
+        // the container moved onto networksAdvanced (lab/provider-defaults.ts cites the source).
+        const stack = stackWith("redis", { networkMode: "bridge" });
+        for (const preview of [false, true]) assert.deepEqual((await runPolicy(dockerUserNetwork, stack, {}, { preview })).messages, [], `preview: ${preview}`);
+    });
+    it("fails networkMode \"bridge\" when no networksAdvanced moves the container off it", async () => {
+        assert.deepEqual((await runPolicy(dockerUserNetwork, stackWith("redis", { networkMode: "bridge", networksAdvanced: [] }))).messages, [
+            'container "redis": networkMode "bridge" and no networksAdvanced put it on Docker\'s default bridge, where every container can reach it; attach it with networksAdvanced to a docker.Network of the stack (devsecops-s4-edge, devsecops-s4-data)',
+        ]);
+    });
     it("fails a container without networks (Docker's default bridge)", async () => {
         assert.deepEqual((await runPolicy(dockerUserNetwork, stackWith("redis", { networksAdvanced: undefined }))).messages, [
-            'container "redis": networksAdvanced is empty, so it runs on Docker\'s default bridge where every container can reach it; attach it to a docker.Network of the stack (devsecops-s4-edge, devsecops-s4-data)',
+            'container "redis": networkMode "bridge" and no networksAdvanced put it on Docker\'s default bridge, where every container can reach it; attach it with networksAdvanced to a docker.Network of the stack (devsecops-s4-edge, devsecops-s4-data)',
         ]);
     });
     it("fails a network the stack does not declare", async () => {
@@ -39,9 +50,11 @@ describe("policy docker-ports-localhost", () => {
             'container "app-1": ports[0] (0.0.0.0:8081->8080) is published on 0.0.0.0, so any machine that reaches the host reaches it; set ip: "127.0.0.1"',
         ]);
     });
-    it("fails a port without ip (Docker binds every interface)", async () => {
+    it("fails a port without ip: the provider's Check makes it 0.0.0.0, every interface", async () => {
         const c = withInputs(happy(), { ports: [{ internal: 8080, external: 8081 }] });
-        assert.match((await runPolicy(dockerPortsLocalhost, c)).messages.join(), /is published on every interface \(no ip\)/);
+        assert.deepEqual((await runPolicy(dockerPortsLocalhost, c)).messages, [
+            'container "app-1": ports[0] (0.0.0.0:8081->8080) is published on 0.0.0.0, so any machine that reaches the host reaches it; set ip: "127.0.0.1"',
+        ]);
     });
     it("fails a privileged host port", async () => {
         const c = withInputs(happy(), { ports: loopback(8080, 80) });
@@ -79,8 +92,17 @@ describe("policy data-network-internal (stack)", () => {
     it("fails the data network when it is not internal", async () => {
         const stack = stackWith("data-network", { internal: false }, TYPES.network);
         const { mandatory } = await runPolicy(dataNetworkInternal, stack);
-        assert.deepEqual(mandatory.map((v) => [v.resource, v.message]), [["data-network",
+        assert.deepEqual(mandatory.map((v) => [v.resource, v.detail]), [["data-network",
             'network "data-network" (devsecops-s4-data) holds data services postgres-primary, postgres-replica, redis but internal is not true, so it routes them to and from the outside; give the data tier an internal: true network of its own and attach only the app to it']]);
+    });
+    it("says at preview that it cannot check a data network whose internal the program leaves out, and fails it at up", async () => {
+        // internal is Optional+Computed in the provider's schema: left out, it is unknown until the network exists.
+        const stack = stackWith("data-network", { internal: undefined }, TYPES.network);
+        const preview = await runPolicy(dataNetworkInternal, stack, {}, { preview: true });
+        assert.deepEqual(preview.messages, []);
+        assert.match(preview.previewSkips.map((v) => v.detail).join(), /cannot check until up: network "data-network" holds data services postgres-primary, postgres-replica, redis; its internal is unknown until up/);
+        const up = await runPolicy(dataNetworkInternal, stack);
+        assert.deepEqual([up.mandatory.map((v) => v.resource), up.previewSkips], [["data-network"], []]);
     });
     it("fails the edge network once a data service joins it", async () => {
         const stack = stackWith("redis", { networksAdvanced: [{ name: "devsecops-s4-data" }, { name: "devsecops-s4-edge" }] });

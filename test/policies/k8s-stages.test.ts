@@ -10,7 +10,7 @@ import { PolicyPackConfig } from "@pulumi/policy";
 import { LAB_POLICIES } from "../../policy-pack/policies";
 import { configPath } from "../../policy-pack/stage-config";
 import { LABELS, SERVICES } from "../../program/names";
-import { evaluatePack } from "../support/policy-harness";
+import { evaluateStage, evaluatePack } from "../support/policy-harness";
 import { K, k8s, withField } from "./k8s-fixtures";
 
 const configOf = (stage: 5 | 6): PolicyPackConfig => JSON.parse(fs.readFileSync(configPath(stage), "utf8"));
@@ -46,21 +46,22 @@ describe("the Kubernetes rules on a Docker stage", () => {
 for (const stage of [5, 6] as const) {
     describe(`stage ${stage} (Kubernetes) through the policy pack`, () => {
         let run: ProgramRun;
-        const mandatory = async (resources: readonly RecordedResource[]) =>
-            (await evaluatePack({ resources }, configOf(stage))).mandatory.map((v) => `${v.policy}: ${v.message}`);
+        // Each break-it change must fail the preview of a fresh stack already, and the same way at up.
+        const mandatory = async (resources: readonly RecordedResource[]) => {
+            const { preview, up } = await evaluateStage({ resources }, configOf(stage));
+            const texts = (r: typeof up) => r.mandatory.map((v) => `${v.policy}: ${v.detail}`);
+            assert.deepEqual(texts(preview), texts(up), "preview and up disagree");
+            return texts(up);
+        };
 
         before(async () => {
             run = await runProgram({ stage: String(stage) });
         });
 
-        it("passes every policy with its config file (all mandatory from stage 5)", async () => {
-            const result = await evaluatePack(run, configOf(stage));
-            assert.deepEqual(result.mandatory.map((v) => `${v.policy} ${v.resource ?? ""}: ${v.message}`), []);
-            assert.deepEqual(result.advisory.map((v) => `${v.policy} ${v.resource ?? ""}: ${v.message}`), []);
-        });
-        it("runs at preview without crashing or inventing violations", async () => {
-            const preview = await evaluatePack(run, configOf(stage), { preview: true });
-            assert.deepEqual([preview.mandatory, preview.previewSkips].map((vs) => vs.map((v) => `${v.policy}: ${v.message}`)), [[], []]);
+        it("passes every policy with its config file (all mandatory from stage 5), at preview and at up", async () => {
+            const { preview, up, failures } = await evaluateStage(run, configOf(stage));
+            assert.deepEqual(failures, []);
+            assert.deepEqual([...up.advisory, ...preview.advisory, ...preview.previewSkips].map((v) => `${v.policy} ${v.resource ?? ""}: ${v.message}`), []);
         });
 
         it("fails a privileged pod", async () => {

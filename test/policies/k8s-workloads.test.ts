@@ -33,12 +33,13 @@ describe("the Kubernetes workload rules", () => {
         const outcome = await runPolicy(k8sNoPrivilege, [happy(), happyK8s(K.service, "app")]);
         assert.deepEqual(outcome.notApplicable.map((n) => n.resource), ["app-1", "app"]);
     });
-    it("skip what is unknown at preview instead of reporting it", async () => {
+    it("say they cannot check until up what is unknown at preview, instead of reporting or passing it", async () => {
         const unknownTemplate = withField(app(), "spec.template", UNKNOWN_OBJECT);
         const unknownFlag = withField(app(), `${APP}.securityContext.allowPrivilegeEscalation`, UNKNOWN_BOOLEAN);
-        for (const resource of [unknownTemplate, unknownFlag]) {
+        for (const [resource, what] of [[unknownTemplate, "spec.template.spec"], [unknownFlag, "securityContext.allowPrivilegeEscalation"]] as const) {
             const outcome = await runPolicy(k8sNoPrivilege, resource);
-            assert.deepEqual([outcome.messages, outcome.previewSkips], [[], []]);
+            assert.deepEqual([outcome.messages, outcome.previewSkips.map((v) => v.detail)], [[],
+                [`can't run policy 'k8s-no-privilege' from policy pack 'devsecops-journey@v0.1.0' during preview: cannot check until up: ${what} is unknown until up`]]);
         }
     });
 });

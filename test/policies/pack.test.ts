@@ -3,11 +3,12 @@ import { execFileSync } from "node:child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
-import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { runProgram } from "../support/mocks";
 import { LAB_POLICIES, policies } from "../../policy-pack/policies";
 import { configPath, renderStageConfig, stageConfig } from "../../policy-pack/stage-config";
 import { STAGE_NUMBERS } from "../../profiles/profile";
-import { evaluatePack } from "../support/policy-harness";
+import { evaluatePack, evaluateStage } from "../support/policy-harness";
 import { happyStack } from "./fixtures";
 import { happyKubernetes, NS } from "./k8s-fixtures";
 
@@ -119,7 +120,7 @@ describe("the in-process harness", () => {
         assert.deepEqual(up.mandatory.map((v) => v.resource), ["postgres-primary", "postgres-replica", "redis", "nginx"]);
         assert.deepEqual(preview.mandatory, []);
         assert.deepEqual(preview.previewSkips.map((v) => v.resource), ["postgres-primary", "postgres-replica", "redis", "nginx"]);
-        assert.match(preview.previewSkips[0].message, /can't run policy 'careless' during preview: string value at \.image can't be known/);
+        assert.match(preview.previewSkips[0].message, /^can't run policy 'careless' from policy pack 'devsecops-journey@v0\.1\.0' during preview: string value at \.image can't be known during preview$/);
     });
     it("files violations under the level the stage's config gives, and skips disabled policies", async () => {
         const config = { careless: "advisory" as const };
@@ -130,5 +131,50 @@ describe("the in-process harness", () => {
     it("matches validateResourceOfType by type, like the server's fast path", async () => {
         const result = await evaluatePack({ resources: happyStack() }, { careless: "mandatory" }, { policies: [careless] });
         assert.equal(result.notApplicable.length, happyStack().filter((r) => r.type !== "docker:index/container:Container").length);
+    });
+    it("prefixes a violation with the policy's description, as the server's reportViolation does", async () => {
+        const { mandatory } = await evaluatePack({ resources: happyStack() }, { careless: "mandatory" }, { policies: [careless] });
+        assert.equal(mandatory[0].message, "reads an id unknown at preview\nruns an image id");
+        assert.equal(mandatory[0].detail, "runs an image id");
+    });
+    it("hands the pack the docker provider's Check defaults: a rule trusting networkMode sees stage 2 on the default bridge", async () => {
+        // The old docker-user-network's mistake, alone: the program sets no networkMode, the provider fills "bridge".
+        const trusting: StackValidationPolicy = {
+            name: "trusting", description: "networkMode bridge means the default bridge",
+            validateStack: (args, report) => {
+                for (const r of args.resources) if (r.isType(docker.Container) && r.props.networkMode === "bridge" && r.props.start !== false) report(r.name, r.urn);
+            },
+        };
+        const run = await runProgram({ stage: "2" });
+        const { failures } = await evaluateStage(run, { trusting: "mandatory" }, { policies: [trusting] });
+        assert.equal(failures.length, 10, failures.join("\n")); // 5 running containers, at preview and at up
+    });
+});
+
+describe("the harness's policy config, as the CLI reconciles --policy-pack-config", () => {
+    const strict: StackValidationPolicy = {
+        name: "strict", description: "has a config schema",
+        configSchema: { properties: { ports: { type: "array", items: { type: "integer" } }, owner: { type: "string" } }, required: ["owner"] },
+        validateStack: (args, report) => report(JSON.stringify(args.getConfig())),
+    };
+    const run = (config: Record<string, unknown>) => evaluatePack({ resources: happyStack() }, config as any, { policies: [strict] });
+    it("passes the schema's values through getConfig, without enforcementLevel", async () => {
+        assert.deepEqual((await run({ strict: { enforcementLevel: "mandatory", owner: "lab", ports: [80] } })).mandatory.map((v) => v.detail), ['{"owner":"lab","ports":[80]}']);
+    });
+    it("rejects a value of the wrong type, as the CLI's JSON-schema validation does", async () => {
+        await assert.rejects(run({ strict: { owner: "lab", ports: ["80"] } }), /^Error: policy config "strict": ports\[0\]: "80" is not of type integer$/);
+    });
+    it("rejects a missing required key", async () => {
+        await assert.rejects(run({ strict: "mandatory" }), /^Error: policy config "strict": owner is required$/);
+    });
+    it("rejects an unknown key and an unknown policy, which the CLI accepts silently", async () => {
+        await assert.rejects(run({ strict: { owner: "lab", owners: ["x"] } }), /owners: unknown key; the policy's configSchema declares ports, owner/);
+        await assert.rejects(run({ strict: { owner: "lab" }, "docker-no-privileegd": "mandatory" }), /policy config "docker-no-privileegd": the pack has no such policy/);
+    });
+    it("rejects an enforcement level the CLI does not know", async () => {
+        await assert.rejects(run({ strict: { owner: "lab", enforcementLevel: "strict" } }), /enforcementLevel "strict" is not a valid enforcement level/);
+    });
+    it("accepts every checked-in stage config", async () => {
+        for (const stage of STAGE_NUMBERS) await evaluatePack({ resources: [] }, stageConfig(stage));
     });
 });

@@ -1,12 +1,11 @@
-import { recordRun } from "../support/mocks";
+import "../support/mocks";
+import { buildProfile } from "../support/profiles";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { PolicyPackConfig } from "@pulumi/policy";
-import { deployStage } from "../../builders";
 import { configPath } from "../../policy-pack/stage-config";
 import { StageProfile } from "../../profiles/profile";
 import { stage5 } from "../../profiles/stage5";
-import { SETTINGS, parseLabConfig } from "../../program/config";
 import { evaluatePack } from "../support/policy-harness";
 
 /**
@@ -17,8 +16,7 @@ import { evaluatePack } from "../support/policy-harness";
 const config: PolicyPackConfig = JSON.parse(fs.readFileSync(configPath(5), "utf8"));
 
 async function mandatoryOf(profile: StageProfile): Promise<string[]> {
-    const lab = parseLabConfig((key) => key === "stage" ? "5" : (SETTINGS as any)[key]?.default?.toString(), profile);
-    const run = await recordRun(() => deployStage(lab) as any);
+    const run = await buildProfile(profile);
     return [...new Set((await evaluatePack(run, config)).mandatory.map((v) => v.policy))].sort();
 }
 

@@ -1,11 +1,12 @@
 import { ProgramRun, runProgram } from "../support/mocks";
+import { buildProfile } from "../support/profiles";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import { PolicyPackConfig } from "@pulumi/policy";
 import { configPath } from "../../policy-pack/stage-config";
 import { STAGES } from "../../profiles/catalog";
 import { StageNumber } from "../../profiles/profile";
-import { PackResult, evaluatePack } from "../support/policy-harness";
+import { PackResult, StageResult, evaluatePack, evaluateStage } from "../support/policy-harness";
 import { SERVICES } from "../../program/names";
 import { appInstances, container } from "../support/topology";
 
@@ -49,14 +50,16 @@ const LESSONS: Record<1 | 2 | 3, { lesson: RegExp; policies: string[] }[]> = {
 for (const stage of [1, 2, 3] as const) {
     describe(`stage ${stage} through the policy pack`, () => {
         let run: ProgramRun;
+        let both: StageResult;
         let result: PackResult;
         before(async () => {
             run = await runProgram({ stage: String(stage) });
-            result = await evaluatePack(run, configOf(stage));
+            both = await evaluateStage(run, configOf(stage));
+            result = both.up;
         });
 
-        it("passes every mandatory policy with its config file", () => {
-            assert.deepEqual(result.mandatory.map((v) => `${v.policy}: ${v.message}`), []);
+        it("passes every mandatory policy with its config file, at preview and at up", () => {
+            assert.deepEqual(both.failures, []);
         });
         it("shows as advisories exactly what its lessons describe", () => {
             assert.deepEqual(names(result, "advisory"), LESSONS[stage].flatMap((l) => l.policies).sort());
@@ -66,11 +69,14 @@ for (const stage of [1, 2, 3] as const) {
             assert.equal(lessons.length, LESSONS[stage].length);
             for (const { lesson } of LESSONS[stage]) assert.equal(lessons.filter((l) => lesson.test(l)).length, 1, `${lesson} in stage ${stage}`);
         });
-        it("runs at preview without crashing or inventing violations", async () => {
-            const preview = await evaluatePack(run, configOf(stage), { preview: true });
-            assert.deepEqual([preview.mandatory, preview.previewSkips], [[], []]);
+        it("shows its lessons at preview too, inventing none and leaving nothing to up", async () => {
+            const { preview } = both;
+            // The program says `internal` on every network, so nothing waits for up.
+            assert.deepEqual(preview.previewSkips.map((v) => v.policy), []);
             const seen = new Set(result.advisory.map((v) => `${v.policy} ${v.message}`));
             assert.deepEqual(preview.advisory.filter((v) => !seen.has(`${v.policy} ${v.message}`)), []);
+            const shown = new Set([...preview.advisory, ...preview.previewSkips].map((v) => v.policy));
+            assert.deepEqual(names(result, "advisory").filter((p) => !shown.has(p)), [], "an advisory of up that preview hides");
         });
     });
 }
@@ -100,16 +106,24 @@ describe("stage 4 through the policy pack", () => {
         run = await runProgram({ stage: "4" });
     });
 
-    it("passes every mandatory policy with its config file, and shows no advisory (its lessons are learnt)", async () => {
-        const result = await evaluatePack(run, configOf(4));
-        assert.deepEqual(result.mandatory.map((v) => `${v.policy}: ${v.message}`), []);
-        assert.deepEqual(result.advisory.map((v) => `${v.policy}: ${v.message}`), []);
+    it("passes every mandatory policy with its config file at preview and at up, and shows no advisory (its lessons are learnt)", async () => {
+        const { preview, up, failures } = await evaluateStage(run, configOf(4));
+        assert.deepEqual(failures, []);
+        assert.deepEqual([...preview.advisory, ...preview.previewSkips, ...up.advisory].map((v) => `${v.policy}: ${v.message}`), []);
         assert.deepEqual(STAGES.get(4)!.story.lessons, []);
     });
-    it("runs at preview without crashing or inventing violations", async () => {
-        const preview = await evaluatePack(run, configOf(4), { preview: true });
-        assert.deepEqual([preview.mandatory, preview.advisory, preview.previewSkips], [[], [], []]);
-    });
+    // The stage page's "Break the rules in code": a learner edits profiles/stage4.ts and runs a
+    // preview of a fresh stack, where every generated password and image id is still unknown.
+    for (const [edit, expected] of [
+        [{ secretsFrom: "env" }, ["docker-no-plaintext-secret-env"]],
+        [{ hardening: false }, ["docker-caps-drop-all", "docker-limits", "docker-no-new-privileges", "docker-non-root", "docker-readonly-rootfs"]],
+    ] as const) {
+        it(`fails the preview of a fresh stack when the profile sets ${JSON.stringify(edit)} (the page's break-it exercise)`, async () => {
+            const edited = await buildProfile({ ...STAGES.get(4)!, ...edit });
+            const { preview } = await evaluateStage(edited, configOf(4));
+            assert.deepEqual(names(preview, "mandatory").filter((p) => (expected as readonly string[]).includes(p)), [...expected].sort());
+        });
+    }
     it("fails a deliberately broken variant with the expected messages", async () => {
         const app = appInstances(run)[0];
         const database = container(run, SERVICES.postgresPrimary);
@@ -122,7 +136,7 @@ describe("stage 4 through the policy pack", () => {
             return r;
         });
         const result = await evaluatePack({ resources: broken }, configOf(4));
-        const messages = result.mandatory.map((v) => `${v.policy} ${v.message}`);
+        const messages = result.mandatory.map((v) => `${v.policy} ${v.detail}`);
         assert.ok(messages.includes(`docker-non-root container "${app}": user "root" is root; set user to an unprivileged uid:gid (e.g. "10001:10001")`), messages.join("\n"));
         assert.ok(messages.some((m) => m.startsWith(`data-ports-not-published container "${database.name}" (postgres, a data service) publishes ports[0] 0.0.0.0:15432->5432`)));
         assert.ok(messages.some((m) => m.startsWith(`docker-ports-localhost container "${database.name}": ports[0] (0.0.0.0:15432->5432) is published on 0.0.0.0`)));

@@ -1,4 +1,5 @@
-import { ProgramRun, recordRun, recordRunExpectingError } from "../support/mocks";
+import { ProgramRun, recordRunExpectingError } from "../support/mocks";
+import { buildProfile, labFor } from "../support/profiles";
 import * as assert from "node:assert/strict";
 import { deployStage } from "../../builders";
 import { ProfileRefusal } from "../../builders/refusal";
@@ -6,7 +7,7 @@ import { STAGES } from "../../profiles/catalog";
 import { POD_SECURITY_LEVELS, PROFILE_CHOICES, StageProfile } from "../../profiles/profile";
 import { stage5 } from "../../profiles/stage5";
 import { stage6 } from "../../profiles/stage6";
-import { LabConfigError, SETTINGS, parseLabConfig } from "../../program/config";
+import { LabConfigError } from "../../program/config";
 
 /**
  * One description of a stage, really: every field of every profile means something to the builder
@@ -85,14 +86,9 @@ function fingerprint(run: ProgramRun): string {
     }));
 }
 
-function labFor(profile: StageProfile) {
-    const defaults = (key: string) => key === "stage" ? String(profile.stage) : undefined;
-    return parseLabConfig((key) => defaults(key) ?? (SETTINGS as any)[key]?.default?.toString(), profile);
-}
-
 async function build(profile: StageProfile): Promise<{ run?: ProgramRun; refusal?: Error }> {
     try {
-        return { run: await recordRun(() => deployStage(labFor(profile)) as unknown as Record<string, any>) };
+        return { run: await buildProfile(profile) };
     } catch (error) {
         if (process.env.LAB_FLIPS_VERBOSE) console.log(`      refused: ${(error as Error).message}`);
         return { refusal: error as Error };

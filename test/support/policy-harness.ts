@@ -1,15 +1,23 @@
 /**
  * Runs the pack's policies in-process over recorded resources, the way @pulumi/policy's analyzer
- * server does (server.js), without constructing a PolicyPack (that starts a gRPC server, and a
- * second one in a process calls process.exit):
- * - resource policies get each resource's inputs, stack policies every resource's outputs with
- *   parent and dependencies, both behind the SDK's own unknown-checking proxy;
+ * server does (node_modules/@pulumi/policy/server.js), without constructing a PolicyPack (that
+ * starts a gRPC server, and a second one in a process calls process.exit):
+ * - resource policies get each resource's inputs after the provider's Check, stack policies every
+ *   resource's outputs with parent, dependencies and propertyDependencies, both behind the SDK's
+ *   own unknown-checking proxy (proxy.js); lab/provider-defaults.ts says what Check and Create add;
  * - a validateResourceOfType function only sees its `__pulumiType` (the server's fast path);
- * - levels come from a stage's config (string or { enforcementLevel, ...config }), then the
- *   policy's own, then the pack's default "advisory"; "disabled" skips, "remediate" is mandatory;
- * - in preview mode, values a provider computes (RemoteImage.imageId, a RandomPassword's result,
- *   and every input built from them) are the engine's unknown sentinels; a policy that reads one
- *   is reported as a preview skip, as the engine's "can't run policy ... during preview" advisory.
+ * - config goes through what the CLI does with `--policy-pack-config` (pulumi/pulumi
+ *   pkg/resource/analyzer/config.go ReconcilePolicyPackConfig: schema defaults, then the file,
+ *   `all` first, then JSON-schema validation), and more strictly: unknown policies and keys are
+ *   errors here, which the CLI accepts silently;
+ * - levels come from that config, then the policy's own, then the pack's default "advisory";
+ *   "disabled" skips, "remediate" is mandatory;
+ * - a violation's message is the description, a newline and the policy's text, as
+ *   makeReportViolationFun builds it; `detail` keeps the policy's text alone;
+ * - in preview mode, values a provider computes (ids, generated passwords, image digests, every
+ *   computed attribute the program left out, and every input built from them) are the engine's
+ *   unknown sentinels; a policy that throws on one is reported as the server's advisory "can't run
+ *   policy ... during preview". `evaluateStage` runs both modes, as `preview` then `up` would.
  */
 import type {
     EnforcementLevel,
@@ -21,7 +29,10 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
+import * as fs from "fs";
+import * as path from "path";
 import { LAB_POLICIES, LabPolicy } from "../../policy-pack/policies";
+import { reconcileConfig } from "./policy-config";
 import type { RecordedResource } from "./mocks";
 import { RecordedStack } from "./policy-resources";
 
@@ -38,7 +49,10 @@ export interface Violation {
     /** The Pulumi name of the resource it is about (a stack-wide violation has none). */
     readonly resource?: string;
     readonly urn?: string;
+    /** What the CLI prints: the policy's description, a newline, then `detail`. */
     readonly message: string;
+    /** The policy's own text (what it passed to reportViolation). */
+    readonly detail: string;
 }
 
 export interface PackResult {
@@ -68,18 +82,13 @@ class NotApplicable extends Error {
 
 const asPolicy = (p: LabPolicy | AnyPolicy): AnyPolicy => ("policy" in p && "meta" in p ? p.policy : p as AnyPolicy);
 
-function levelOf(config: PolicyPackConfig, policy: AnyPolicy): EnforcementLevel {
-    const entry = config[policy.name];
-    const level = (typeof entry === "string" ? entry : entry?.enforcementLevel) ?? policy.enforcementLevel ?? "advisory";
-    return level === "remediate" ? "mandatory" : level;
-}
-
-function configOf(config: PolicyPackConfig, name: string): Record<string, unknown> {
-    const entry = config[name];
-    if (!entry || typeof entry === "string") return {};
-    const { enforcementLevel: _level, ...rest } = entry;
-    return rest;
-}
+/** The pack's name and version as the server reports them (policy.js reads the pack's package.json). */
+const PACK = (() => {
+    const dir = path.join(__dirname, "../../policy-pack");
+    const name = /new PolicyPack\("([^"]+)"/.exec(fs.readFileSync(path.join(dir, "index.ts"), "utf8"))?.[1];
+    const version = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).version as string;
+    return `'${name}@v${version}'`;
+})();
 
 /** The server's isTypeOf: a class's `__pulumiType`, else its isInstance. */
 function isTypeOf(type: string, resourceClass: any): boolean {
@@ -95,20 +104,40 @@ const throwNotApplicable = (reason?: string): never => {
 /** Evaluates the pack over a recorded program with a stage's config (policy-pack/config/stageN.json). */
 export async function evaluatePack(run: Recorded, config: PolicyPackConfig, options: EvalOptions = {}): Promise<PackResult> {
     const policies = (options.policies ?? LAB_POLICIES).map(asPolicy);
+    const reconciled = reconcileConfig(config, policies, LAB_POLICIES.map((p) => p.meta.name));
     const result: PackResult = { mandatory: [], advisory: [], previewSkips: [], notApplicable: [] };
     const stack = new RecordedStack(run.resources, options.preview ?? false);
     for (const policy of policies) {
-        const level = levelOf(config, policy);
+        const { level: given, properties } = reconciled.get(policy.name)!;
+        const level: EnforcementLevel = given === "remediate" ? "mandatory" : given ?? "advisory";
         if (level === "disabled") continue;
-        const ctx = { policy, level, result, getConfig: () => configOf(config, policy.name) };
+        const ctx = { policy, level, result, getConfig: () => structuredClone(properties) };
         if ("validateStack" in policy) await runStack(ctx, stack);
         else for (const r of run.resources) await runResource(ctx, r, stack);
     }
     return result;
 }
 
+/** A stage under the engine: `pulumi preview` (unknowns) and `pulumi up` (known); it passes when both do. */
+export interface StageResult {
+    readonly preview: PackResult;
+    readonly up: PackResult;
+    /** Both modes' mandatory violations, each prefixed with its mode: empty when the stage passes. */
+    readonly failures: string[];
+}
+
+export async function evaluateStage(run: Recorded, config: PolicyPackConfig, options: Omit<EvalOptions, "preview"> = {}): Promise<StageResult> {
+    const preview = await evaluatePack(run, config, { ...options, preview: true });
+    const up = await evaluatePack(run, config, { ...options, preview: false });
+    const failures = [
+        ...preview.mandatory.map((v) => `preview: ${v.policy}: ${v.detail}`),
+        ...up.mandatory.map((v) => `up: ${v.policy}: ${v.detail}`),
+    ];
+    return { preview, up, failures };
+}
+
 export interface PolicyOutcome extends PackResult {
-    /** Every violation's message, in order: what unit tests assert on. */
+    /** Every violation's text (without the description the CLI prints first), in order: what unit tests assert on. */
     readonly messages: string[];
 }
 
@@ -125,7 +154,7 @@ export async function runPolicy(
     const p = asPolicy(policy);
     const resources = Array.isArray(target) ? target : [target as RecordedResource];
     const result = await evaluatePack({ resources }, { [p.name]: { enforcementLevel: "mandatory", ...config } }, { ...options, policies: [p] });
-    return { ...result, messages: result.mandatory.map((v) => v.message) };
+    return { ...result, messages: result.mandatory.map((v) => v.detail) };
 }
 
 interface Ctx {
@@ -139,8 +168,10 @@ function reporter(ctx: Ctx, resource?: RecordedResource, byUrn?: Map<string, Rec
     return (message: string, urn?: string) => {
         const about = resource ?? (urn ? byUrn?.get(urn) : undefined);
         const level = ctx.level as "advisory" | "mandatory";
+        // makeReportViolationFun (server.js): the description, then the message on its own line.
         ctx.result[level].push({
-            policy: ctx.policy.name, level, severity: ctx.policy.severity, resource: about?.name, urn: urn ?? about?.urn, message,
+            policy: ctx.policy.name, level, severity: ctx.policy.severity, resource: about?.name, urn: urn ?? about?.urn,
+            message: message ? `${ctx.policy.description}\n${message}` : ctx.policy.description ?? "", detail: message,
         });
     };
 }
@@ -153,10 +184,8 @@ async function guarded(ctx: Ctx, resource: RecordedResource | undefined, check: 
         if (error instanceof NotApplicable) {
             ctx.result.notApplicable.push({ policy: ctx.policy.name, resource: resource?.name, reason: error.reason });
         } else if (error instanceof proxy.UnknownValueError) {
-            ctx.result.previewSkips.push({
-                policy: ctx.policy.name, level: "advisory", resource: resource?.name,
-                message: `can't run policy '${ctx.policy.name}' during preview: ${error.message}`,
-            });
+            const message = `can't run policy '${ctx.policy.name}' from policy pack ${PACK} during preview: ${error.message}`;
+            ctx.result.previewSkips.push({ policy: ctx.policy.name, level: "advisory", resource: resource?.name, message, detail: message });
         } else {
             throw error;
         }
@@ -200,13 +229,15 @@ async function runStack(ctx: Ctx, stack: RecordedStack): Promise<void> {
             asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
         });
     }
-    // Parent and dependencies point at the resource objects, as the server links them by URN.
-    // propertyDependencies stay empty: the mocks record dependencies per resource, not per input.
+    // Parent, dependencies and propertyDependencies point at the resource objects, as the server
+    // links them by URN.
     for (const r of stack.resources) {
         const view = views.get(r)!;
         const parent = stack.parentOf(r);
         if (parent) view.parent = views.get(parent);
         view.dependencies = stack.dependenciesOf(r).map((d) => views.get(d)!);
+        view.propertyDependencies = Object.fromEntries(Object.entries(stack.propertyDependenciesOf(r))
+            .map(([key, deps]) => [key, deps.map((d) => views.get(d)!)]));
     }
     const args: StackValidationArgs = {
         resources: [...views.values()], stackTags: new Map(),

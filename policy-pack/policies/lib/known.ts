@@ -1,13 +1,30 @@
 /**
  * Values a provider computes (an image id, a generated password) are unknown at preview, and
- * @pulumi/policy's props proxy throws when a policy reads one; the engine then turns the policy
- * into an advisory "can't run during preview" for that resource. Our policies read what is known
- * and skip the rest: the same policy runs again with every value known during `pulumi up`.
+ * @pulumi/policy's props proxy throws when a policy reads one; the analyzer server then reports an
+ * advisory "can't run policy ... during preview: <message>" for that resource (server.js), keeping
+ * whatever the policy reported before. Our policies read what is known, decide what they can, and
+ * say what they could not (`undecided`): a rule never passes silently on a value it cannot see.
+ * The same policy runs again with every value known during `pulumi up`.
  */
 
-// The class is exported at runtime; the package's .d.ts strips its proxy module (@internal).
+// The class and the sentinel are exported at runtime; the package's .d.ts strips proxy.js (@internal).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { UnknownValueError } = require("@pulumi/policy/proxy") as { UnknownValueError: new (...args: any[]) => Error };
+const { UnknownValueError, unknownStringValue } = require("@pulumi/policy/proxy") as {
+    UnknownValueError: new (sentinel: unknown, props: string[]) => Error; unknownStringValue: string;
+};
+
+/** What the checks running now could not decide (a stack, as previewSafe checks nest). */
+const undecidedStack: string[][] = [];
+
+/**
+ * Records that the running check cannot decide `what` until `up` (a value it needs is unknown at
+ * preview). previewSafe turns it into the server's preview advisory once the check has finished.
+ */
+export function undecided(what: string): void {
+    const current = undecidedStack[undecidedStack.length - 1];
+    if (!current) throw new Error(`undecided("${what}") outside a previewSafe check`);
+    if (!current.includes(what)) current.push(what);
+}
 
 export function isUnknownValueError(error: unknown): boolean {
     return error instanceof UnknownValueError;
@@ -35,16 +52,41 @@ export function knownItems<T>(read: () => readonly T[] | undefined | null): { it
     return items;
 }
 
+/** Like `undecided`, for helpers that also run outside a check (where there is no verdict to hold back). */
+export function undecidedIfChecking(what: string): void {
+    if (undecidedStack.length) undecided(what);
+}
+
 /**
- * Wraps a check so that reading a value unknown at preview skips the resource instead of failing
- * the policy: a rule must never report a violation it cannot see.
+ * Wraps a check so that what it cannot see at preview is said, not passed: a read of an unknown
+ * value that the check did not guard, and every `undecided` it recorded, end the check with one
+ * UnknownValueError after it has reported what it could decide. The server turns that into the
+ * advisory "can't run policy ... during preview: cannot check until up: ...". A rule must never
+ * report a violation it cannot see, nor pass one it cannot see.
  */
 export function previewSafe<A extends unknown[]>(check: (...args: A) => void | Promise<void>): (...args: A) => Promise<void> {
     return async (...args: A) => {
-        try {
-            await check(...args);
-        } catch (error) {
+        const notes: string[] = [];
+        const unknownRead = (error: unknown) => {
             if (!isUnknownValueError(error)) throw error;
+            notes.push((error as Error).message.replace(/^cannot check until up: /, ""));
+        };
+        // The synchronous part runs with its own collector on top and pops it before anything else
+        // can run: the server may analyze several resources at once. (`undecided` is synchronous.)
+        let pending: void | Promise<void> = undefined;
+        undecidedStack.push(notes);
+        try {
+            pending = check(...args);
+        } catch (error) {
+            unknownRead(error);
+        } finally {
+            undecidedStack.pop();
+        }
+        if (pending) await pending.catch(unknownRead);
+        if (notes.length) {
+            const error = new UnknownValueError(unknownStringValue, []);
+            error.message = `cannot check until up: ${notes.join("; ")}`;
+            throw error;
         }
     };
 }

@@ -1,11 +1,12 @@
 /**
  * Pod specs and containers as the Kubernetes resource policies read them, by type token (the pack
  * must not load @pulumi/kubernetes: the Docker stages never do). A check works on a plain copy of
- * the resource's inputs in which every value unknown at preview is UNKNOWN, and skips what it
- * cannot see; `get` walks a path and says UNKNOWN as soon as a step is.
+ * the resource's inputs in which every value unknown at preview is UNKNOWN; `get` walks a path and
+ * says UNKNOWN as soon as a step is, and records that the check cannot decide it until `up`
+ * (known.ts), so a rule that skips an UNKNOWN says so instead of passing.
  */
 import { ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
-import { isUnknownValueError } from "./known";
+import { isUnknownValueError, undecidedIfChecking } from "./known";
 import { resourceRef } from "./meta";
 
 export const UNKNOWN: unique symbol = Symbol("unknown at preview");
@@ -30,10 +31,11 @@ export function snapshot(read: () => unknown): Tree {
 export function get(tree: Tree, ...path: (string | number)[]): unknown {
     let value = tree;
     for (const key of path) {
-        if (value === UNKNOWN) return UNKNOWN;
+        if (value === UNKNOWN) break;
         if (value === null || typeof value !== "object") return undefined;
         value = (value as Record<string | number, unknown>)[key];
     }
+    if (value === UNKNOWN) undecidedIfChecking(`${path.join(".") || "the object"} is unknown until up`);
     return value;
 }
 
@@ -43,6 +45,7 @@ export const isKnown = <T>(value: T | typeof UNKNOWN): value is T => value !== U
 export function items(tree: Tree, ...path: (string | number)[]): { item: Tree; index: number }[] {
     const list = get(tree, ...path);
     if (!Array.isArray(list)) return [];
+    if (list.includes(UNKNOWN)) undecidedIfChecking(`an item of ${path.join(".")} is unknown until up`);
     return list.map((item, index) => ({ item, index })).filter(({ item }) => item !== UNKNOWN && item !== null && item !== undefined);
 }
 
@@ -129,7 +132,7 @@ export function forPodSpecs(
         if (!pod || !kinds.includes(pod.kind)) {
             return args.notApplicable(`the rule checks the pod specs of ${kinds.join(", ")}`);
         }
-        if (pod.spec === UNKNOWN) return;
+        if (pod.spec === UNKNOWN) return undecidedIfChecking(`${pod.path} is unknown until up`);
         check(pod, args, report);
     };
 }

@@ -4,6 +4,13 @@ import { PolicyResource } from "@pulumi/policy";
 import { ContainerRole, imageKind, isDataStoreImage, isImageId, labelMap, roleOf, tierOf } from "./docker";
 import { known, knownItems } from "./known";
 
+/** Resources that generate a secret, by type token, and the outputs that hold it (the SDKs' additionalSecretOutputs). */
+export const GENERATED_SECRETS: Readonly<Record<string, readonly string[]>> = {
+    "random:index/randomPassword:RandomPassword": ["result"],
+    "tls:index/privateKey:PrivateKey": ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"],
+};
+export const isGeneratedSecret = (r: PolicyResource) => r.type in GENERATED_SECRETS;
+
 export class DockerStack {
     readonly containers: PolicyResource[];
     readonly networks: PolicyResource[];
