@@ -4,7 +4,7 @@
  * /etc/nginx/nginx.conf of the official nginx image (1.27/1.29), and test/renderers/nginx*.test.ts run
  * Debian's nginx 1.22 with the same text, so only directives both know are used.
  */
-import { CONTAINER_PORTS, HEADERS } from "../program/names";
+import { CONTAINER_PORTS, HEADERS, HTTP_LIMITS } from "../program/names";
 import {
     NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions, rateLimitRules, rateLimitZones, redirectServer,
     securityHeaderMaps, securityHeaders, tlsSettings, validateRateLimit,
@@ -57,7 +57,12 @@ export interface NginxConfOptions {
      * runs the image as uid 101 with paths NGINX_READ_ONLY_ROOT_PATHS).
      */
     user?: string | null;
-    /** Default "64k": the API takes small JSON; a bigger body is refused with 413 before any upstream sees it. */
+    /**
+     * Default: the app's own limit (HTTP_LIMITS.bodyBytes, "16k"). A bigger body is refused with 413
+     * here, before any instance sees it. Never set it above the app's limit: the app would then
+     * answer the body's headers and close while nginx still writes the body, and nginx counts that
+     * broken connection against the instance (max_fails), so any client could empty the pool.
+     */
     clientMaxBodySize?: string;
     /** Stage 4: HTTPS on tls.listenPort; listenPort then only redirects (and answers /nginx-health). */
     tls?: NginxTlsOptions;
@@ -87,6 +92,15 @@ function port(what: string, value: number): number {
     return value;
 }
 
+/** nginx's large header buffers: the head HTTP_LIMITS allows after its first 1k buffer, one field per buffer at most. */
+function headerBuffers(): number {
+    const { headerBytes, headerFieldBytes, requestLineBytes } = HTTP_LIMITS;
+    if (requestLineBytes !== headerFieldBytes || (headerBytes - 1024) % headerFieldBytes !== 0) {
+        throw new Error("HTTP_LIMITS: nginx bounds the request line and a header field with one buffer size; headerBytes must be 1k plus whole buffers");
+    }
+    return (headerBytes - 1024) / headerFieldBytes;
+}
+
 /** How many upstreams one request may try, and for how long in total. */
 const MAX_TRIES = 3;
 
@@ -101,7 +115,7 @@ export function renderNginxConf(opts: NginxConfOptions): string {
     if (user !== null && !/^[a-z_][a-z0-9_-]*( [a-z_][a-z0-9_-]*)?$/i.test(user)) {
         throw new Error(`nginx user "${user}" must be "user" or "user group"`);
     }
-    const bodySize = opts.clientMaxBodySize ?? "64k";
+    const bodySize = opts.clientMaxBodySize ?? `${HTTP_LIMITS.bodyBytes / 1024}k`;
     if (!/^[0-9]+[kmg]?$/i.test(bodySize)) throw new Error(`nginx clientMaxBodySize "${bodySize}" must look like 64k`);
 
     // Names resolve once, when nginx starts (open-source `resolve` needs >= 1.27.3 and Debian has
@@ -186,6 +200,11 @@ http {
         '"upstream":"$upstream_addr","upstream_status":"$upstream_status",'
         '"upstream_time":"$upstream_response_time"}';
     access_log ${paths.accessLog} lab_json;
+
+    # The request head the app accepts (HTTP_LIMITS, shared with the app): a request line or a
+    # header over ${HTTP_LIMITS.headerFieldBytes / 1024}k, or a head over ${HTTP_LIMITS.headerBytes / 1024}k in all, is refused here (414, 400).
+    client_header_buffer_size 1k;
+    large_client_header_buffers ${headerBuffers()} ${HTTP_LIMITS.headerFieldBytes / 1024}k;
 ${rateLimit ? rateLimitZones(rateLimit) : ""}${tls ? securityHeaderMaps() : ""}${status}
     upstream app {
         # Shared memory, so every worker sees the same failures (else each learns them alone).
@@ -201,6 +220,9 @@ ${proxyServer}
 ${health}
         location / {
 ${rateLimit ? rateLimitRules(rateLimit, "            ") : ""}            proxy_pass http://app;
+            # The whole body is read (and held to client_max_body_size) before an instance is
+            # chosen: a slow or oversized upload never ties up or breaks an upstream connection.
+            proxy_request_buffering on;
             # HTTP/1.1 and an empty Connection header are what upstream keepalive needs.
             proxy_http_version 1.1;
             proxy_set_header Connection "";

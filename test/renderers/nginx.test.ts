@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { HEADERS } from "../../program/names";
+import { HEADERS, HTTP_LIMITS } from "../../program/names";
 import { renderNginxConf } from "../../renderers/nginx";
 import {
     type HttpUpstream, NEEDS, type NginxServer, skipUnless, startHttpUpstream, startNginx, waitFor,
@@ -107,14 +107,23 @@ describe("render/nginx: the load balancer, for real", function () {
         assert.equal(reply.headers.get("server"), "nginx");
     });
 
-    it("refuses a body over 64k with 413 before any upstream sees it, and passes a smaller one", async () => {
+    it("refuses a body over the app's limit with 413 before any upstream sees it, and passes one at the limit", async () => {
         const hits = a().hits + b().hits;
-        const big = await request(url("/items"), { method: "POST", body: "x".repeat(65 * 1024) });
+        const big = await request(url("/items"), { method: "POST", body: "x".repeat(HTTP_LIMITS.bodyBytes + 1) });
         assert.equal(big.status, 413);
         assert.equal(a().hits + b().hits, hits);
-        // 32k is over nginx's in-memory body buffer: it goes through client_body_temp_path.
-        const small = await request(url("/items"), { method: "POST", body: "x".repeat(32 * 1024) });
+        // 16k is over nginx's in-memory body buffer (8k on 64-bit): it goes through client_body_temp_path.
+        const small = await request(url("/items"), { method: "POST", body: "x".repeat(HTTP_LIMITS.bodyBytes) });
         assert.equal(small.status, 200);
+    });
+
+    it("refuses a request line or a header field over the shared limit itself (414, 400)", async () => {
+        const hits = a().hits + b().hits;
+        const longUrl = await request(url(`/items?${"q".repeat(HTTP_LIMITS.requestLineBytes)}`));
+        assert.equal(longUrl.status, 414);
+        const bigField = await request(url("/items"), { headers: { "x-big": "b".repeat(HTTP_LIMITS.headerFieldBytes) } });
+        assert.equal(bigField.status, 400);
+        assert.equal(a().hits + b().hits, hits);
     });
 
     it("keeps every request succeeding when an upstream dies", async () => {
