@@ -6,12 +6,12 @@
  */
 import { CONTAINER_PORTS, HEADERS, HTTP_LIMITS } from "../program/names";
 import {
-    NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions, rateLimitRules, rateLimitZones, redirectServer,
-    securityHeaderMaps, securityHeaders, tlsSettings, validateRateLimit,
+    NGINX_SERVER_NAMES, NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions, defaultServers, errorPages, rateLimitRules,
+    rateLimitZones, redirectServer, securityHeaderMaps, securityHeaders, serverNames, tlsSettings, validateRateLimit,
 } from "./nginx-edge";
 
 export {
-    NGINX_READ_ONLY_ROOT_PATHS, NGINX_TLS_PATHS, NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions,
+    NGINX_READ_ONLY_ROOT_PATHS, NGINX_SERVER_NAMES, NGINX_TLS_PATHS, NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions,
 } from "./nginx-edge";
 
 /** Where the builder mounts the file in the official image. */
@@ -146,18 +146,34 @@ export function renderNginxConf(opts: NginxConfOptions): string {
             return 200 "ok\\n";
         }
 `;
+    // Probes and scrapes are for the platform, not the world: stage 4's edge does not serve the app's
+    // /readyz (dependency states, replica lag) or /metrics (versions, heap); Prometheus and the
+    // orchestrator reach the instances directly.
+    const internalOnly = `        location ~ ^/(readyz|metrics)(/.*)?$ {
+            default_type application/json;
+            return 404 '{"error":"not_found","message":"/readyz and /metrics are served to the platform only, not through the edge"}';
+        }
+`;
     const proxyServer = tls
-        ? `${redirectServer(listen, tls, health)}
+        ? `${defaultServers(listen, tlsListen, tls, health)}${redirectServer(listen, tls, health)}
     # HTTPS: TLS ends here; the app tier behind it is reached over the internal network.
     server {
         listen ${tlsListen};
+        server_name ${serverNames(tls).join(" ")};
         client_max_body_size ${bodySize};
 
 ${tlsSettings(tls, "        ")}
-${securityHeaders("        ")}`
+${securityHeaders("        ")}
+        # On nginx's own answers too (its 502 says which instances it tried); empty, so absent, otherwise.
+        add_header ${HEADERS.upstream} $upstream_addr always;
+${errorPages(HTTP_LIMITS)}
+${internalOnly}`
         : `
     server {
         listen ${listen};
+        # Not a filter (this is the only server): the name $host falls back to for an HTTP/1.0
+        # request without Host, so the app still gets one.
+        server_name ${NGINX_SERVER_NAMES[0]};
         client_max_body_size ${bodySize};
 `;
 
@@ -205,6 +221,13 @@ http {
     # header over ${HTTP_LIMITS.headerFieldBytes / 1024}k, or a head over ${HTTP_LIMITS.headerBytes / 1024}k in all, is refused here (414, 400).
     client_header_buffer_size 1k;
     large_client_header_buffers ${headerBuffers()} ${HTTP_LIMITS.headerFieldBytes / 1024}k;
+    # A slow client holds a connection 10 s at most while sending its head or between body chunks
+    # (nginx's default is 60 s), and an idle keep-alive connection 15 s.
+    client_header_timeout 10s;
+    client_body_timeout 10s;
+    send_timeout 10s;
+    keepalive_timeout 15s;
+    reset_timedout_connection on;
 ${rateLimit ? rateLimitZones(rateLimit) : ""}${tls ? securityHeaderMaps() : ""}${status}
     upstream app {
         # Shared memory, so every worker sees the same failures (else each learns them alone).

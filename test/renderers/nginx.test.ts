@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as net from "node:net";
 import { HEADERS, HTTP_LIMITS } from "../../program/names";
 import { renderNginxConf } from "../../renderers/nginx";
 import {
@@ -90,6 +91,20 @@ describe("render/nginx: the load balancer, for real", function () {
         assert.match(String(headers["x-request-id"]), /^[0-9a-f]{32}$/);
         assert.equal(headers["x-forwarded-for"], "127.0.0.1");
         assert.equal(headers["x-forwarded-proto"], "http");
+    });
+
+    it("gives an HTTP/1.0 request without Host a Host toward the upstream (the app requires one)", async () => {
+        const { port } = new URL(url("/"));
+        // Written, not ended: a half-close could read as the client giving up (499) before nginx proxies.
+        const answer = await new Promise<string>((resolve, reject) => {
+            let out = "";
+            const socket = net.connect(Number(port), "127.0.0.1", () => socket.write("GET /no-host HTTP/1.0\r\n\r\n"));
+            socket.setTimeout(5000, () => socket.destroy(new Error("timed out")));
+            socket.on("data", (d) => { out += d; }).on("close", () => resolve(out)).on("error", reject);
+        });
+        assert.match(answer, /^HTTP\/1\.1 200 /, answer);
+        const upstream = [a(), b()].find((u) => u.lastRequest?.url === "/no-host");
+        assert.equal(upstream?.lastRequest?.headers.host, "localhost");
     });
 
     it("logs one JSON object per request, with the request id the upstream got", async () => {
