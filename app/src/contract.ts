@@ -31,6 +31,8 @@ export const HEADERS = {
  */
 export const APP_ENV = {
     port: "APP_PORT",
+    /** The address to listen on; default every interface (a container's own network is its boundary). */
+    listenHost: "APP_LISTEN_HOST",
     instance: "APP_INSTANCE",
     dbPrimaryHost: "DB_PRIMARY_HOST",
     dbPrimaryPort: "DB_PRIMARY_PORT",

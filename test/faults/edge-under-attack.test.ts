@@ -35,7 +35,7 @@ const REFUSED: Refused[] = [
 
 const instanceOf = (r: PlaneReply) => String(r.headers[HEADERS.instance.toLowerCase()] ?? "");
 
-describe("faults (stage 4): the edge under attack, warm (upstream connections reused)", function () {
+describe("faults (stage 4, Vault stand-in): the edge under attack, warm (upstream connections reused)", function () {
     this.timeout(180_000);
     let plane: DataPlane;
     const rowCount = async () => Number((await plane.primary.query(`SELECT count(*) AS n FROM ${ITEMS}`)).rows[0].n);
