@@ -9,7 +9,9 @@ import { ItemCache } from "./cache";
 import type { AppConfig } from "./config";
 import { HEADERS, HTTP_LIMITS } from "./contract";
 import { Database } from "./db";
-import { clientErrorHandler, errorHandler, formatSchemaError, frameworkErrors, notFound, requestHeadProblem } from "./errors";
+import {
+    type ErrorBody, RETRY_AFTER_SECONDS, clientErrorHandler, errorHandler, formatSchemaError, frameworkErrors, notFound, requestHeadProblem,
+} from "./errors";
 import { ItemService } from "./items";
 import { createLogger } from "./log";
 import { createMetrics } from "./metrics";
@@ -60,7 +62,8 @@ export function buildApp(config: AppConfig, deps: AppDeps = {}): FastifyInstance
         onProtoPoisoning: "error",
         onConstructorPoisoning: "error",
         requestTimeout: 30_000, // a slow client cannot hold a connection forever
-        return503OnClosing: true,
+        // Shed requests while closing in onRequest below instead: fastify's own 503 has its shape, not ours.
+        return503OnClosing: false,
         schemaErrorFormatter: formatSchemaError,
         routerOptions: { maxParamLength: 100 },
         http: {
@@ -83,19 +86,24 @@ export function buildApp(config: AppConfig, deps: AppDeps = {}): FastifyInstance
     const metrics = createMetrics(config.instance, VERSION, () => db.replicaLagSeconds());
     const items = new ItemService(db, cache, metrics);
 
+    // A request in flight when shutdown begins gets its answer, then its keep-alive connection is
+    // closed: server.close() waits for every connection, and an idle client would otherwise hold it.
+    // One that arrives on such a connection meanwhile gets a 503, and the edge tries another instance.
+    let closing = false;
+    app.addHook("preClose", async () => {
+        closing = true;
+    });
     app.addHook("onRequest", async (request, reply) => {
         reply.header(HEADERS.instance, config.instance).headers(SECURITY_HEADERS);
+        if (closing) {
+            reply.code(503).header("Retry-After", String(RETRY_AFTER_SECONDS));
+            return reply.send({ error: "service_unavailable", message: "this instance is shutting down; try again" } satisfies ErrorBody);
+        }
         const problem = requestHeadProblem(request);
         if (problem) {
             request.log.info({ err: problem.body.message }, "rejected request");
             return reply.code(problem.status).send(problem.body);
         }
-    });
-    // A request in flight when shutdown begins gets its answer, then its keep-alive connection is
-    // closed: server.close() waits for every connection, and an idle client would otherwise hold it.
-    let closing = false;
-    app.addHook("preClose", async () => {
-        closing = true;
     });
     app.addHook("onSend", async (_request, reply) => {
         if (closing) reply.header("Connection", "close");
