@@ -18,8 +18,8 @@ interface Case { what: string; path: string; init?: RequestInit; expect: number[
  * string is just a name): they are written verbatim, and are the only rows the test may add.
  */
 const CASES: Case[] = [
-    { what: "body over Nginx's 64k", path: "/api/items", init: { method: "POST", json: { name: "x", note: "n".repeat(100 * 1024) } }, expect: [413] },
-    { what: "body over the app's 16 KiB", path: "/api/items", init: { method: "POST", json: { name: "x", note: "n".repeat(20 * 1024) } }, expect: [413] },
+    { what: "body far over every limit", path: "/api/items", init: { method: "POST", json: { name: "x", note: "n".repeat(100 * 1024) } }, expect: [413] },
+    { what: "body over the shared 16 KiB", path: "/api/items", init: { method: "POST", json: { name: "x", note: "n".repeat(20 * 1024) } }, expect: [413] },
     { what: "invalid JSON", path: "/api/items", init: { method: "POST", body: '{"name": "x",', headers: { "content-type": "application/json" } }, expect: [400] },
     { what: "JSON that is not an object", path: "/api/items", init: { method: "POST", json: ["name", "x"] }, expect: [400] },
     { what: "name a number", path: "/api/items", init: { method: "POST", json: { name: 42 } }, expect: [400] },
