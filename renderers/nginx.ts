@@ -64,6 +64,12 @@ export interface NginxConfOptions {
      * broken connection against the instance (max_fails), so any client could empty the pool.
      */
     clientMaxBodySize?: string;
+    /**
+     * Default 10: seconds a client may take to send its head, or between two reads of its body,
+     * before nginx closes the connection (nginx's own default is 60, which lets one address hold
+     * connections with a few bytes a minute). Tests shorten it.
+     */
+    clientTimeoutSeconds?: number;
     /** Stage 4: HTTPS on tls.listenPort; listenPort then only redirects (and answers /nginx-health). */
     tls?: NginxTlsOptions;
     /** Stage 4: per-client limit on what reaches the app (requests, optionally connections). */
@@ -116,6 +122,10 @@ export function renderNginxConf(opts: NginxConfOptions): string {
         throw new Error(`nginx user "${user}" must be "user" or "user group"`);
     }
     const bodySize = opts.clientMaxBodySize ?? `${HTTP_LIMITS.bodyBytes / 1024}k`;
+    const clientTimeout = opts.clientTimeoutSeconds ?? 10;
+    if (!Number.isInteger(clientTimeout) || clientTimeout < 1 || clientTimeout > 60) {
+        throw new Error(`nginx clientTimeoutSeconds ${clientTimeout} must be a whole number of seconds from 1 to 60`);
+    }
     if (!/^[0-9]+[kmg]?$/i.test(bodySize)) throw new Error(`nginx clientMaxBodySize "${bodySize}" must look like 64k`);
 
     // Names resolve once, when nginx starts (open-source `resolve` needs >= 1.27.3 and Debian has
@@ -221,11 +231,11 @@ http {
     # header over ${HTTP_LIMITS.headerFieldBytes / 1024}k, or a head over ${HTTP_LIMITS.headerBytes / 1024}k in all, is refused here (414, 400).
     client_header_buffer_size 1k;
     large_client_header_buffers ${headerBuffers()} ${HTTP_LIMITS.headerFieldBytes / 1024}k;
-    # A slow client holds a connection 10 s at most while sending its head or between body chunks
-    # (nginx's default is 60 s), and an idle keep-alive connection 15 s.
-    client_header_timeout 10s;
-    client_body_timeout 10s;
-    send_timeout 10s;
+    # A slow client holds a connection ${clientTimeout} s at most while sending its head or between body
+    # chunks (nginx's default is 60 s), and an idle keep-alive connection 15 s.
+    client_header_timeout ${clientTimeout}s;
+    client_body_timeout ${clientTimeout}s;
+    send_timeout ${clientTimeout}s;
     keepalive_timeout 15s;
     reset_timedout_connection on;
 ${rateLimit ? rateLimitZones(rateLimit) : ""}${tls ? securityHeaderMaps() : ""}${status}

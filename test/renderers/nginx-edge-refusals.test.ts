@@ -40,6 +40,9 @@ describe("render/nginx stage 4: what the edge refuses itself, for real", functio
         app = await startHttpUpstream("app-1");
         edge = await startTlsEdge([{ name: app.name, host: app.host, port: app.port }], {
             rateLimit: { requestsPerSecond: 100, burst: 100, connectionsPerClient: 5 },
+            // The default is 10 s; 2 s keeps the slow-client test short and still tells "closed by
+            // the edge" from "closed by the client's own 25 s give-up".
+            clientTimeoutSeconds: 2,
         });
     });
     after(async () => {

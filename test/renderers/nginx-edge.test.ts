@@ -89,6 +89,8 @@ describe("render/nginx stage 4 (pure)", () => {
         assert.throws(() => renderNginxConf({ upstreams, tls: { ...tls, keyPath: "/k; ssl off" } }), /tls\.keyPath/);
         assert.throws(() => renderNginxConf({ upstreams, tls: { ...tls, redirectPort: 0 } }), /redirectPort/);
         assert.throws(() => renderNginxConf({ upstreams, tls: { ...tls, serverNames: [] } }), /tls\.serverNames must name/);
+        assert.throws(() => renderNginxConf({ upstreams, clientTimeoutSeconds: 0 }), /clientTimeoutSeconds 0 must be a whole number/);
+        assert.match(renderNginxConf({ upstreams }), /^\s+client_body_timeout 10s;$/m);
         assert.throws(() => renderNginxConf({ upstreams, tls: { ...tls, serverNames: ["a@evil.example"] } }), /tls\.serverNames "a@evil\.example"/);
         assert.throws(() => renderNginxConf({ upstreams, rateLimit: { requestsPerSecond: 0.5, burst: 1 } }), /whole number/);
         assert.throws(() => renderNginxConf({ upstreams, rateLimit: { requestsPerSecond: 1, burst: -1 } }), /burst/);
