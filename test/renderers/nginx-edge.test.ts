@@ -262,6 +262,7 @@ describe("render/nginx stage 4: rate limit and the app's own headers, for real",
         assert.ok(ok >= 4 && ok <= 5, `served ${ok}: ${statuses.join(" ")}`);
         assert.deepEqual(new Set(statuses), new Set([200, 429]));
         assertEdgeHeaders(limited!, "a 429");
+        assert.equal(JSON.parse(limited!.body).error, "too_many_requests", "in the app's {error, message} shape");
         assert.equal((await e().https("/nginx-health", client)).status, 200, "the health check is not limited");
         await new Promise((r) => setTimeout(r, 600));
         assert.equal((await e().https("/items", client)).status, 200, "a rate, not a ban");
