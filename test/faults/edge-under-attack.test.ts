@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as tls from "node:tls";
 import { HEADERS } from "../../program/names";
 import { DATA_PLANE_NEEDS, type DataPlane, type PlaneReply, type RequestInit, boundedLoad, figures, startDataPlane } from "../support/dataplane";
 import { skipUnless } from "../support/servers";
@@ -8,7 +9,13 @@ const ITEMS = `${DATABASE.schema}.items`;
 const KIB = 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Refused { what: string; path: string; init?: RequestInit }
+/** `raw`: the request as written on the wire (Node's client refuses to send these bytes). */
+interface Refused { what: string; path: string; init?: RequestInit & { raw?: string } }
+
+/** A request line and head that nginx passes on but Node's strict parser refuses. */
+const raw = (what: string, requestLine: string, header = "") => ({
+    what, path: "(raw)", init: { raw: `${requestLine} HTTP/1.1\r\nHost: localhost\r\n${header}Connection: close\r\n\r\n` },
+});
 
 /**
  * Every oversized or malformed request class the app refuses, as a client can send it through the
@@ -31,13 +38,51 @@ const REFUSED: Refused[] = [
     { what: "a path parameter over the app's length", path: `/api/items/${"1".repeat(200)}` },
     { what: "a broken percent-encoding", path: "/api/items/%E0%A4%A" },
     { what: "an id that is not a number", path: "/api/items/1%20OR%201=1" },
+    raw("a control character in a header value", "GET /api/items?limit=1", "X-A: a\x01b\r\n"),
+    raw("DEL in a header value", "GET /api/items?limit=1", "X-A: a\x7fb\r\n"),
+    // Node's parser stops at the first bad byte; the rest of the head may still be unread then.
+    raw("a control character early in a 15 KiB head", "GET /api/items?limit=1",
+        `X-A: a\x01b\r\n${Array.from({ length: 14 }, (_, i) => `X-Pad-${i}: ${"p".repeat(1000)}\r\n`).join("")}`),
+    raw("a raw byte over 0x7f in the query", "GET /api/items?limit=\xff"),
+    raw("a raw byte over 0x7f in the path", "GET /api/items/\xe9"),
 ];
+
+/** One request written as given over TLS from `localAddress`; the answer parsed as far as the tests need. */
+function rawRequest(plane: DataPlane, text: string, localAddress: string): Promise<PlaneReply> {
+    const { port } = new URL(plane.entry);
+    const start = performance.now();
+    return new Promise((resolve) => {
+        // tls.connect takes net.connect's options too (Node's docs); its types omit localAddress.
+        const options = { host: "127.0.0.1", port: Number(port), ca: plane.ca, servername: "localhost", localAddress };
+        const socket = tls.connect(options as tls.ConnectionOptions);
+        let out = "";
+        const done = (error?: string) => {
+            const at = out.indexOf("\r\n\r\n");
+            const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(out)?.[1] ?? 0);
+            const headers = Object.fromEntries(out.slice(0, at < 0 ? out.length : at).split("\r\n").slice(1)
+                .map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
+            const text = at < 0 ? "" : out.slice(at + 4);
+            let json: unknown;
+            try { json = JSON.parse(text); } catch { json = undefined; }
+            resolve({ status, headers, text, json, ms: performance.now() - start, ...(status ? {} : { error: error ?? "no answer" }) });
+        };
+        socket.setTimeout(10_000, () => socket.destroy(new Error("timed out")));
+        socket.on("secureConnect", () => socket.write(Buffer.from(text, "latin1")));
+        socket.on("data", (d) => { out += d.toString("latin1"); });
+        socket.on("close", () => done());
+        socket.on("error", (e) => done(e.message));
+    });
+}
+
 
 const instanceOf = (r: PlaneReply) => String(r.headers[HEADERS.instance.toLowerCase()] ?? "");
 
 describe("faults (stage 4, Vault stand-in): the edge under attack, warm (upstream connections reused)", function () {
     this.timeout(180_000);
     let plane: DataPlane;
+    /** The plane's request, or the raw one for a class Node's client cannot send. */
+    const send = (path: string, init: Refused["init"] & { localAddress: string }) =>
+        init.raw ? rawRequest(plane, init.raw, init.localAddress) : plane.request(path, init);
     const rowCount = async () => Number((await plane.primary.query(`SELECT count(*) AS n FROM ${ITEMS}`)).rows[0].n);
     /** Instances that answer through the edge: round robin over three reads per instance, from a fresh address. */
     const inRotation = async (address: string) => {
@@ -67,7 +112,7 @@ describe("faults (stage 4, Vault stand-in): the edge under attack, warm (upstrea
         // client, under the edge's limit, so the rate limit answers for nobody.
         for (const [n, c] of REFUSED.entries()) {
             for (let k = 0; k < rounds; k++) {
-                attacker.push({ what: c.what, reply: await plane.request(c.path, { ...c.init, localAddress: `127.0.3.${n + 1}` }) });
+                attacker.push({ what: c.what, reply: await send(c.path, { ...c.init, localAddress: `127.0.3.${n + 1}` }) });
                 victim.push(await plane.request("/api/items?limit=1", { localAddress: "127.0.4.1" }));
                 await sleep(150);
             }
@@ -117,7 +162,7 @@ describe("faults (stage 4, Vault stand-in): the edge under attack, warm (upstrea
         const logFrom = plane.nginx.accessLog().length;
         const addresses = 200;
         // Every fourth request an ordinary read, the others the refused classes in turn.
-        const load = await boundedLoad(plane, {
+        const load = await boundedLoad({ request: (p, init) => send(p, { localAddress: "127.0.0.1", ...init }) }, {
             requests: 2000, concurrency: 50, deadlineMs: 90_000, timeoutMs: 15_000,
             make: (i) => {
                 const localAddress = `127.0.${10 + Math.floor((i % addresses) / 100)}.${(i % 100) + 1}`;
