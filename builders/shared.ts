@@ -167,8 +167,12 @@ export function edgeCertificate(name: string, parent: pulumi.Resource): { keyPem
 export const dirOf = (path: string) => path.slice(0, path.lastIndexOf("/"));
 export const baseOf = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
-/** Requests per second per client, and the burst served at once, before the edge answers 429. */
-export const EDGE_RATE_LIMIT = { requestsPerSecond: 10, burst: 20 } as const;
+/**
+ * Requests per second per client, and the burst served at once, before the edge answers 429; and
+ * requests in progress at once per client (a browser opens at most 6 connections per host), so one
+ * address cannot hold the edge's connections with slow uploads.
+ */
+export const EDGE_RATE_LIMIT = { requestsPerSecond: 10, burst: 20, connectionsPerClient: 10 } as const;
 
 /** The repository root: the app image's build context (the npm workspace's lock file lives there). */
 export const REPO_ROOT = path.resolve(__dirname, "..");

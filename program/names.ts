@@ -60,7 +60,7 @@ export const CONTAINER_PORTS = {
  * What the program and the demo app must agree on (env keys, headers, database objects) lives in
  * the app's own contract module, so the app's image builds from app/ alone; it is re-exported here.
  */
-export { APP_ENV, CACHE, DATABASE, HEADERS, VAULT } from "../app/src/contract";
+export { APP_ENV, CACHE, DATABASE, HEADERS, HTTP_LIMITS, VAULT } from "../app/src/contract";
 
 /**
  * Fixed subnets: stage 4's segmented networks, so pg_hba can name who may connect from where, and

@@ -19,6 +19,12 @@ export const NGINX_TLS_PATHS = {
  */
 export const NGINX_READ_ONLY_ROOT_PATHS = { pid: "/tmp/nginx.pid", tempDir: "/tmp" } as const;
 
+/**
+ * The names the edge serves by default: the lab certificate's (builders/shared.ts edgeCertificate).
+ * The first is canonical: the HTTP-to-HTTPS redirect names it.
+ */
+export const NGINX_SERVER_NAMES = ["localhost", "127.0.0.1"] as const;
+
 /** Stage 4: TLS at the edge. */
 export interface NginxTlsOptions {
     certificatePath: string;
@@ -30,6 +36,11 @@ export interface NginxTlsOptions {
      * redirect must name it: the container's own port means nothing on the host. 443 is left out.
      */
     redirectPort: number;
+    /**
+     * Host names (or addresses) the edge serves, default NGINX_SERVER_NAMES; the first is canonical.
+     * Any other Host is answered 421 by a default server: a redirect never copies a Host it got.
+     */
+    serverNames?: readonly string[];
 }
 
 /** Stage 4: per-client rate limit (per source address). */
@@ -91,6 +102,16 @@ const EDGE_DEFAULTS = [
     { header: "X-Frame-Options", variable: "lab_frame_options", value: "DENY" },
     { header: "Referrer-Policy", variable: "lab_referrer_policy", value: "no-referrer" },
     { header: "Content-Security-Policy", variable: "lab_csp", value: "default-src 'self'; frame-ancestors 'none'" },
+    // The OWASP Secure Headers project's list: no powerful browser feature for this origin's pages,
+    { header: "Permissions-Policy", variable: "lab_permissions", value: "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), hid=()" },
+    // no window shared with another origin, and nothing embedded that has not opted in (the page
+    // loads only its own resources, so require-corp costs it nothing),
+    { header: "Cross-Origin-Opener-Policy", variable: "lab_coop", value: "same-origin" },
+    { header: "Cross-Origin-Embedder-Policy", variable: "lab_coep", value: "require-corp" },
+    { header: "Cross-Origin-Resource-Policy", variable: "lab_corp", value: "same-origin" },
+    // no Flash/PDF cross-domain policy files, and nothing a cache keeps (the app sends its own).
+    { header: "X-Permitted-Cross-Domain-Policies", variable: "lab_xpcdp", value: "none" },
+    { header: "Cache-Control", variable: "lab_cache_control", value: "no-store" },
 ] as const;
 
 /** http-level maps: the edge's value when the upstream sent none, else "" (nginx adds no empty header). */
@@ -130,6 +151,8 @@ export function tlsSettings(tls: NginxTlsOptions, indent: string): string {
             + "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;",
         "# Every suite above is strong, so the client may pick the one its hardware runs fastest.",
         "ssl_prefer_server_ciphers off;",
+        "# Key exchange groups as Mozilla's intermediate profile pins them.",
+        "ssl_ecdh_curve X25519:prime256v1:secp384r1;",
         "ssl_session_cache shared:lab_tls:10m;",
         "ssl_session_timeout 1d;",
         "# Ticket keys live as long as nginx does and would undo forward secrecy: resume from the cache.",
@@ -138,14 +161,27 @@ export function tlsSettings(tls: NginxTlsOptions, indent: string): string {
     return lines.map((l) => `${indent}${l}\n`).join("");
 }
 
+/** The names the edge serves, validated; the first is canonical. */
+export function serverNames(tls: NginxTlsOptions): string[] {
+    const names = [...(tls.serverNames ?? NGINX_SERVER_NAMES)];
+    if (names.length === 0) throw new Error("nginx tls.serverNames must name at least one host (e.g. localhost)");
+    for (const n of names) {
+        if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(n)) throw new Error(`nginx tls.serverNames "${n}" must be a host name or an IPv4 address`);
+    }
+    return names;
+}
+
 /** The plain-HTTP server with TLS on: a redirect to HTTPS, and the health check the container uses. */
 export function redirectServer(listen: string, tls: NginxTlsOptions, healthLocation: string): string {
-    // $host is the requested name without its port; the learner's HTTPS port is a host port.
-    const target = tls.redirectPort === 443 ? "https://$host$request_uri" : `https://$host:${tls.redirectPort}$request_uri`;
+    // The canonical name, never the Host the client sent ("Host: a@evil.example" must not become
+    // the Location); the learner's HTTPS port is a host port.
+    const host = serverNames(tls)[0];
+    const target = tls.redirectPort === 443 ? `https://${host}$request_uri` : `https://${host}:${tls.redirectPort}$request_uri`;
     return `
     # Plain HTTP only sends browsers to HTTPS (301: permanent, so they remember).
     server {
         listen ${listen};
+        server_name ${serverNames(tls).join(" ")};
 
 ${healthLocation}
         location / {
@@ -153,4 +189,79 @@ ${healthLocation}
         }
     }
 `;
+}
+
+/**
+ * The default servers of both listeners: a Host the edge does not serve gets 421 (Misdirected
+ * Request), never the app. The plain one still answers the health check, which probes by address.
+ */
+export function defaultServers(listen: string, tlsListen: string, tls: NginxTlsOptions, healthLocation: string, indent = "        "): string {
+    // No Host at all (HTTP/1.0 allows it) lands here too: it is asked to name the edge.
+    const refuse = `        location / {
+            default_type application/json;
+            if ($http_host = "") {
+                return 400 '${errorJson("bad_request", `send a Host header naming ${serverNames(tls)[0]}`)}';
+            }
+            return 421 '${errorJson("misdirected_request", `this edge serves ${serverNames(tls)[0]} only`)}';
+        }`;
+    return `
+    # Any other Host: refused, so nothing (a redirect, a log, the app) ever uses a name a client made up.
+    server {
+        listen ${listen} default_server;
+        server_name _;
+
+${healthLocation}
+${refuse}
+    }
+
+    server {
+        listen ${tlsListen} default_server;
+        server_name _;
+
+${tlsSettings(tls, indent)}
+${securityHeaders(indent)}
+${refuse}
+    }
+`;
+}
+
+/** nginx's own error answers, in the app's shape (app/src/errors.ts: {error, message}). */
+const EDGE_ERRORS: { status: number; as?: number; error: string; message: string }[] = [
+    { status: 400, error: "bad_request", message: "the request is not valid HTTP/1.1" },
+    { status: 494, as: 400, error: "bad_request", message: "a header field or the request head is too large" },
+    { status: 497, as: 400, error: "bad_request", message: "plain HTTP was sent to the HTTPS port" },
+    { status: 404, error: "not_found", message: "no such page at the edge" },
+    { status: 408, error: "request_timeout", message: "the request was not received in time" },
+    { status: 413, error: "payload_too_large", message: "request body is larger than the edge accepts" },
+    { status: 414, error: "uri_too_long", message: "the request line is longer than the edge accepts" },
+    { status: 429, error: "too_many_requests", message: "too many requests from this address; slow down and retry" },
+    { status: 500, error: "internal_error", message: "the edge failed to handle the request" },
+    { status: 501, error: "not_implemented", message: "that transfer encoding or method is not supported" },
+    { status: 502, error: "bad_gateway", message: "no app instance could answer; try again shortly" },
+    { status: 503, error: "service_unavailable", message: "the service is unavailable; try again shortly" },
+    { status: 504, error: "gateway_timeout", message: "no app instance answered in time; try again shortly" },
+];
+
+function errorJson(error: string, message: string): string {
+    if (/['\\$"]/.test(error + message)) throw new Error(`nginx error text "${message}" must not hold quotes, backslashes or $`);
+    return JSON.stringify({ error, message });
+}
+
+/**
+ * error_page lines and the named locations they lead to, for a server block. Only nginx's own
+ * answers: a status the app sent passes through untouched (proxy_intercept_errors stays off).
+ * They get the server's add_header lines (their locations have none of their own).
+ */
+export function errorPages(limits: { bodyBytes: number; requestLineBytes: number }, indent = "        "): string {
+    const lines: string[] = [];
+    for (const e of EDGE_ERRORS) {
+        const message = e.status === 413 ? `request body is larger than ${limits.bodyBytes} bytes`
+            : e.status === 414 ? `the request line is longer than ${limits.requestLineBytes} bytes` : e.message;
+        // A URI, not a named location: nginx refuses a named one for a request line it could not
+        // parse (400, 414: "empty URI in redirect to named location"). `internal`: no client reaches it.
+        lines.push(`error_page ${e.status} /.edge-error/${e.status};`);
+        lines.push(`location = /.edge-error/${e.status} {`, "    internal;", "    default_type application/json;",
+            `    return ${e.as ?? e.status} '${errorJson(e.error, message)}';`, "}");
+    }
+    return lines.map((l) => `${indent}${l}\n`).join("");
 }

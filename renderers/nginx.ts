@@ -4,14 +4,14 @@
  * /etc/nginx/nginx.conf of the official nginx image (1.27/1.29), and test/renderers/nginx*.test.ts run
  * Debian's nginx 1.22 with the same text, so only directives both know are used.
  */
-import { CONTAINER_PORTS, HEADERS } from "../program/names";
+import { CONTAINER_PORTS, HEADERS, HTTP_LIMITS } from "../program/names";
 import {
-    NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions, rateLimitRules, rateLimitZones, redirectServer,
-    securityHeaderMaps, securityHeaders, tlsSettings, validateRateLimit,
+    NGINX_SERVER_NAMES, NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions, defaultServers, errorPages, rateLimitRules,
+    rateLimitZones, redirectServer, securityHeaderMaps, securityHeaders, serverNames, tlsSettings, validateRateLimit,
 } from "./nginx-edge";
 
 export {
-    NGINX_READ_ONLY_ROOT_PATHS, NGINX_TLS_PATHS, NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions,
+    NGINX_READ_ONLY_ROOT_PATHS, NGINX_SERVER_NAMES, NGINX_TLS_PATHS, NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions,
 } from "./nginx-edge";
 
 export interface NginxUpstream {
@@ -54,8 +54,19 @@ export interface NginxConfOptions {
      * runs the image as uid 101 with paths NGINX_READ_ONLY_ROOT_PATHS).
      */
     user?: string | null;
-    /** Default "64k": the API takes small JSON; a bigger body is refused with 413 before any upstream sees it. */
+    /**
+     * Default: the app's own limit (HTTP_LIMITS.bodyBytes, "16k"). A bigger body is refused with 413
+     * here, before any instance sees it. Never set it above the app's limit: the app would then
+     * answer the body's headers and close while nginx still writes the body, and nginx counts that
+     * broken connection against the instance (max_fails), so any client could empty the pool.
+     */
     clientMaxBodySize?: string;
+    /**
+     * Default 10: seconds a client may take to send its head, or between two reads of its body,
+     * before nginx closes the connection (nginx's own default is 60, which lets one address hold
+     * connections with a few bytes a minute). Tests shorten it.
+     */
+    clientTimeoutSeconds?: number;
     /** Stage 4: HTTPS on tls.listenPort; listenPort then only redirects (and answers /nginx-health). */
     tls?: NginxTlsOptions;
     /** Stage 4: per-client limit on what reaches the app (requests, optionally connections). */
@@ -84,6 +95,15 @@ function port(what: string, value: number): number {
     return value;
 }
 
+/** nginx's large header buffers: the head HTTP_LIMITS allows after its first 1k buffer, one field per buffer at most. */
+function headerBuffers(): number {
+    const { headerBytes, headerFieldBytes, requestLineBytes } = HTTP_LIMITS;
+    if (requestLineBytes !== headerFieldBytes || (headerBytes - 1024) % headerFieldBytes !== 0) {
+        throw new Error("HTTP_LIMITS: nginx bounds the request line and a header field with one buffer size; headerBytes must be 1k plus whole buffers");
+    }
+    return (headerBytes - 1024) / headerFieldBytes;
+}
+
 /** How many upstreams one request may try, and for how long in total. */
 const MAX_TRIES = 3;
 
@@ -98,7 +118,11 @@ export function renderNginxConf(opts: NginxConfOptions): string {
     if (user !== null && !/^[a-z_][a-z0-9_-]*( [a-z_][a-z0-9_-]*)?$/i.test(user)) {
         throw new Error(`nginx user "${user}" must be "user" or "user group"`);
     }
-    const bodySize = opts.clientMaxBodySize ?? "64k";
+    const bodySize = opts.clientMaxBodySize ?? `${HTTP_LIMITS.bodyBytes / 1024}k`;
+    const clientTimeout = opts.clientTimeoutSeconds ?? 10;
+    if (!Number.isInteger(clientTimeout) || clientTimeout < 1 || clientTimeout > 60) {
+        throw new Error(`nginx clientTimeoutSeconds ${clientTimeout} must be a whole number of seconds from 1 to 60`);
+    }
     if (!/^[0-9]+[kmg]?$/i.test(bodySize)) throw new Error(`nginx clientMaxBodySize "${bodySize}" must look like 64k`);
 
     // A name resolves once, when nginx starts (open-source `resolve` needs >= 1.27.3 and Debian has
@@ -130,18 +154,34 @@ export function renderNginxConf(opts: NginxConfOptions): string {
             return 200 "ok\\n";
         }
 `;
+    // Probes and scrapes are for the platform, not the world: stage 4's edge does not serve the app's
+    // /readyz (dependency states, replica lag) or /metrics (versions, heap); Prometheus and the
+    // orchestrator reach the instances directly.
+    const internalOnly = `        location ~ ^/(readyz|metrics)(/.*)?$ {
+            default_type application/json;
+            return 404 '{"error":"not_found","message":"/readyz and /metrics are served to the platform only, not through the edge"}';
+        }
+`;
     const proxyServer = tls
-        ? `${redirectServer(listen, tls, health)}
+        ? `${defaultServers(listen, tlsListen, tls, health)}${redirectServer(listen, tls, health)}
     # HTTPS: TLS ends here; the app tier behind it is reached over the internal network.
     server {
         listen ${tlsListen};
+        server_name ${serverNames(tls).join(" ")};
         client_max_body_size ${bodySize};
 
 ${tlsSettings(tls, "        ")}
-${securityHeaders("        ")}`
+${securityHeaders("        ")}
+        # On nginx's own answers too (its 502 says which instances it tried); empty, so absent, otherwise.
+        add_header ${HEADERS.upstream} $upstream_addr always;
+${errorPages(HTTP_LIMITS)}
+${internalOnly}`
         : `
     server {
         listen ${listen};
+        # Not a filter (this is the only server): the name $host falls back to for an HTTP/1.0
+        # request without Host, so the app still gets one.
+        server_name ${NGINX_SERVER_NAMES[0]};
         client_max_body_size ${bodySize};
 `;
 
@@ -184,6 +224,18 @@ http {
         '"upstream":"$upstream_addr","upstream_status":"$upstream_status",'
         '"upstream_time":"$upstream_response_time"}';
     access_log ${paths.accessLog} lab_json;
+
+    # The request head the app accepts (HTTP_LIMITS, shared with the app): a request line or a
+    # header over ${HTTP_LIMITS.headerFieldBytes / 1024}k, or a head over ${HTTP_LIMITS.headerBytes / 1024}k in all, is refused here (414, 400).
+    client_header_buffer_size 1k;
+    large_client_header_buffers ${headerBuffers()} ${HTTP_LIMITS.headerFieldBytes / 1024}k;
+    # A slow client holds a connection ${clientTimeout} s at most while sending its head or between body
+    # chunks (nginx's default is 60 s), and an idle keep-alive connection 15 s.
+    client_header_timeout ${clientTimeout}s;
+    client_body_timeout ${clientTimeout}s;
+    send_timeout ${clientTimeout}s;
+    keepalive_timeout 15s;
+    reset_timedout_connection on;
 ${rateLimit ? rateLimitZones(rateLimit) : ""}${tls ? securityHeaderMaps() : ""}${status}
     upstream app {
         # Shared memory, so every worker sees the same failures (else each learns them alone).
@@ -199,6 +251,9 @@ ${proxyServer}
 ${health}
         location / {
 ${rateLimit ? rateLimitRules(rateLimit, "            ") : ""}            proxy_pass http://app;
+            # The whole body is read (and held to client_max_body_size) before an instance is
+            # chosen: a slow or oversized upload never ties up or breaks an upstream connection.
+            proxy_request_buffering on;
             # HTTP/1.1 and an empty Connection header are what upstream keepalive needs.
             proxy_http_version 1.1;
             proxy_set_header Connection "";

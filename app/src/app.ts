@@ -7,9 +7,11 @@ import { join } from "node:path";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { ItemCache } from "./cache";
 import type { AppConfig } from "./config";
-import { HEADERS } from "./contract";
+import { HEADERS, HTTP_LIMITS } from "./contract";
 import { Database } from "./db";
-import { errorHandler, formatSchemaError, notFound } from "./errors";
+import {
+    type ErrorBody, RETRY_AFTER_SECONDS, clientErrorHandler, errorHandler, formatSchemaError, frameworkErrors, notFound, requestHeadProblem,
+} from "./errors";
 import { ItemService } from "./items";
 import { createLogger } from "./log";
 import { createMetrics } from "./metrics";
@@ -18,8 +20,8 @@ import { itemRoutes } from "./routes/items";
 import { pageRoutes } from "./routes/page";
 import { validatorCompiler } from "./schemas";
 
-/** Bodies are small JSON objects; anything larger is refused with 413 before it is parsed. */
-export const BODY_LIMIT = 16 * 1024;
+/** Bodies are small JSON objects; anything larger is refused with 413 before it is parsed (the edge refuses it first). */
+export const BODY_LIMIT = HTTP_LIMITS.bodyBytes;
 
 /** The app's version, from app/package.json (next to src/ and dist/ alike). */
 export const VERSION = readVersion();
@@ -60,9 +62,20 @@ export function buildApp(config: AppConfig, deps: AppDeps = {}): FastifyInstance
         onProtoPoisoning: "error",
         onConstructorPoisoning: "error",
         requestTimeout: 30_000, // a slow client cannot hold a connection forever
-        return503OnClosing: true,
+        // Shed requests while closing in onRequest below instead: fastify's own 503 has its shape, not ours.
+        return503OnClosing: false,
         schemaErrorFormatter: formatSchemaError,
         routerOptions: { maxParamLength: 100 },
+        http: {
+            // Every head the edge accepts, with what the edge adds to it: the app never refuses one
+            // the edge let through (Node's own limit is 16 KiB, below the edge's).
+            maxHeaderSize: HTTP_LIMITS.headerBytes + HTTP_LIMITS.edgeAddedBytes,
+            // A missing Host is answered in the app's error shape (onRequest below), not Node's bare 400.
+            requireHostHeader: false,
+        },
+        // What fastify and Node answer before any route or hook runs, in the app's one error shape.
+        frameworkErrors: frameworkErrors(SECURITY_HEADERS),
+        clientErrorHandler: clientErrorHandler(SECURITY_HEADERS),
     });
     app.setValidatorCompiler(validatorCompiler);
     // Fastify parses text/plain by default; the API takes JSON only, so anything else is a 415.
@@ -73,14 +86,24 @@ export function buildApp(config: AppConfig, deps: AppDeps = {}): FastifyInstance
     const metrics = createMetrics(config.instance, VERSION, () => db.replicaLagSeconds());
     const items = new ItemService(db, cache, metrics);
 
-    app.addHook("onRequest", async (_request, reply) => {
-        reply.header(HEADERS.instance, config.instance).headers(SECURITY_HEADERS);
-    });
     // A request in flight when shutdown begins gets its answer, then its keep-alive connection is
     // closed: server.close() waits for every connection, and an idle client would otherwise hold it.
+    // One that arrives on such a connection meanwhile gets a 503, and the edge tries another instance.
     let closing = false;
     app.addHook("preClose", async () => {
         closing = true;
+    });
+    app.addHook("onRequest", async (request, reply) => {
+        reply.header(HEADERS.instance, config.instance).headers(SECURITY_HEADERS);
+        if (closing) {
+            reply.code(503).header("Retry-After", String(RETRY_AFTER_SECONDS));
+            return reply.send({ error: "service_unavailable", message: "this instance is shutting down; try again" } satisfies ErrorBody);
+        }
+        const problem = requestHeadProblem(request);
+        if (problem) {
+            request.log.info({ err: problem.body.message }, "rejected request");
+            return reply.code(problem.status).send(problem.body);
+        }
     });
     app.addHook("onSend", async (_request, reply) => {
         if (closing) reply.header("Connection", "close");

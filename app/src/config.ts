@@ -15,6 +15,8 @@ export interface Endpoint {
 
 export interface AppConfig {
     port: number;
+    /** The address main.ts listens on (default 0.0.0.0). */
+    listenHost: string;
     instance: string;
     db: {
         primary: Endpoint;
@@ -59,6 +61,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
 
 export const DEFAULTS = {
     port: 8080,
+    listenHost: "0.0.0.0",
     dbPort: 5432,
     redisPort: 6379,
     cacheTtlSeconds: 60,
@@ -113,6 +116,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
 
     const port = reader.port(APP_ENV.port, DEFAULTS.port);
+    const listenHost = reader.text(APP_ENV.listenHost, {
+        fallback: DEFAULTS.listenHost,
+        pattern: /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$/,
+        allowed: `an IP address of this host, e.g. 127.0.0.1 (default ${DEFAULTS.listenHost}: every interface)`,
+    });
     const instance = reader.text(APP_ENV.instance, {
         fallback: defaultInstance(),
         pattern: INSTANCE,
@@ -144,6 +152,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
     return {
         port,
+        listenHost: listenHost!,
         instance: instance!,
         db: {
             primary: { host: primaryHost!, port: primaryPort },

@@ -31,6 +31,8 @@ export const HEADERS = {
  */
 export const APP_ENV = {
     port: "APP_PORT",
+    /** The address to listen on; default every interface (a container's own network is its boundary). */
+    listenHost: "APP_LISTEN_HOST",
     instance: "APP_INSTANCE",
     dbPrimaryHost: "DB_PRIMARY_HOST",
     dbPrimaryPort: "DB_PRIMARY_PORT",
@@ -79,4 +81,27 @@ export const VAULT = {
         addr: "VAULT_ADDR",
         tokenFile: "VAULT_TOKEN_FILE",
     },
+} as const;
+
+/**
+ * The HTTP limits the edge and the app share. The edge (renderers/nginx.ts) refuses anything over
+ * them itself, so no request the app would refuse on its size ever reaches an instance: an app that
+ * answers from the headers and closes while the edge is still writing the body looks to the edge
+ * like a failed instance, and that would let any client take instances out of rotation. The app
+ * enforces the same numbers for whoever reaches it directly.
+ */
+export const HTTP_LIMITS = {
+    /** Request body: small JSON objects and form posts. Edge: client_max_body_size. */
+    bodyBytes: 16 * 1024,
+    /** Request line (method, URL, version). Edge: one large_client_header_buffers buffer (414 beyond). */
+    requestLineBytes: 4 * 1024,
+    /** One header field. Edge: one large_client_header_buffers buffer (400 beyond). */
+    headerFieldBytes: 4 * 1024,
+    /** The whole request head as the edge accepts it: its first buffer plus its large buffers. */
+    headerBytes: 1024 + 4 * 4 * 1024,
+    /**
+     * What the edge adds to the head it forwards (X-Request-Id, X-Forwarded-*, its Host): the app
+     * accepts headerBytes plus this much, so a head the edge accepted is never too large for the app.
+     */
+    edgeAddedBytes: 1024,
 } as const;

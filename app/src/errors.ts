@@ -3,7 +3,9 @@
  * limit, the dependency), never a stack trace or a driver's message; the log gets the detail.
  */
 import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from "fastify";
+import { HTTP_LIMITS } from "./contract";
 import { DatabaseUnavailableError, errorText } from "./db";
 
 export interface ErrorBody {
@@ -137,4 +139,57 @@ export function notFound(request: FastifyRequest, reply: FastifyReply): ErrorBod
 
 function snake(text: string): string {
     return text.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "");
+}
+
+/** The request head's problems the app checks itself, before routing matters: a URL too long, no Host. */
+export function requestHeadProblem(request: FastifyRequest): { status: number; body: ErrorBody } | undefined {
+    const line = `${request.method} ${request.raw.url ?? ""} HTTP/1.1`;
+    if (Buffer.byteLength(line) > HTTP_LIMITS.requestLineBytes) {
+        return { status: 414, body: { error: "uri_too_long", message: `the request line is longer than ${HTTP_LIMITS.requestLineBytes} bytes` } };
+    }
+    // Node would answer a bare 400 itself (requireHostHeader, turned off so the answer has this shape).
+    if (request.raw.httpVersion === "1.1" && request.headers.host === undefined) {
+        return { status: 400, body: { error: "bad_request", message: "an HTTP/1.1 request needs a Host header" } };
+    }
+    return undefined;
+}
+
+/** fastify's router errors (answered before any hook runs, so with the headers given here), in the app's shape. */
+export function frameworkErrors(headers: Record<string, string>) {
+    return function onFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+        request.log.info({ code: error.code }, "rejected request");
+        reply.headers(headers);
+        if (error.code === "FST_ERR_MAX_PARAM_LENGTH") {
+            reply.code(414).send({ error: "uri_too_long", message: "a path segment of the URL is too long" } satisfies ErrorBody);
+        } else if (error.code === "FST_ERR_BAD_URL") {
+            reply.code(400).send({ error: "bad_request", message: "the URL holds an invalid percent-encoding" } satisfies ErrorBody);
+        } else {
+            reply.code(400).send({ error: "bad_request", message: "the request could not be routed" } satisfies ErrorBody);
+        }
+    };
+}
+
+/**
+ * What Node's HTTP parser refuses (a head over the limit, a malformed request, a timeout) never
+ * reaches fastify: it is answered on the socket, in the app's shape, and the connection closed.
+ */
+export function clientErrorHandler(headers: Record<string, string>) {
+    return function onClientError(this: { log: { info(o: object, m: string): void } }, error: Error & { code?: string }, socket: Socket): void {
+        if (error.code === "ECONNRESET" || socket.destroyed) return;
+        const [status, body]: [number, ErrorBody] =
+            error.code === "HPE_HEADER_OVERFLOW"
+                ? [431, { error: "request_header_fields_too_large", message: `the request head is larger than ${HTTP_LIMITS.headerBytes + HTTP_LIMITS.edgeAddedBytes} bytes` }]
+                : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+                  ? [408, { error: "request_timeout", message: "the request was not received in time" }]
+                  : [400, { error: "bad_request", message: "the request is not valid HTTP/1.1" }];
+        this.log.info({ code: error.code, status }, "rejected malformed request");
+        if (!socket.writable) {
+            socket.destroy();
+            return;
+        }
+        const text = JSON.stringify(body);
+        const head = { ...headers, "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(text)), Connection: "close" };
+        socket.once("finish", () => socket.destroy());
+        socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(head).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n${text}`);
+    };
 }

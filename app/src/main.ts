@@ -1,7 +1,7 @@
 /**
  * The entry point: read the environment (and, from stage 4, the credentials from Vault), build the
- * app, listen on all interfaces, and shut down gracefully on SIGTERM/SIGINT (stop accepting, finish
- * in-flight requests, close pools, exit 0).
+ * app, listen (on every interface unless APP_LISTEN_HOST names one), and shut down gracefully on
+ * SIGTERM/SIGINT (stop accepting, finish in-flight requests, close pools, exit 0).
  */
 import { buildApp } from "./app";
 import { type AppConfig, ConfigError, loadConfig } from "./config";
@@ -57,10 +57,10 @@ async function main(): Promise<void> {
     process.on("SIGINT", shutdown);
 
     try {
-        await app.listen({ host: "0.0.0.0", port: config.port });
+        await app.listen({ host: config.listenHost, port: config.port });
     } catch (err) {
         const code = (err as { code?: string }).code;
-        app.log.fatal({ port: config.port, code }, `cannot listen on port ${config.port}: ${code ?? String(err)}`);
+        app.log.fatal({ host: config.listenHost, port: config.port, code }, `cannot listen on ${config.listenHost}:${config.port}: ${code ?? String(err)}`);
         process.exit(1);
     }
 }

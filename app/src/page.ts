@@ -78,7 +78,7 @@ ${renderRead(view)}
 <label>Item id <input name="id" type="number" min="1" required></label>
 <button type="submit">Read it (cache, then replica)</button>
 </form>
-<p>Machine-readable: <a href="/api/items">/api/items</a> · <a href="/readyz">/readyz</a> · <a href="/metrics">/metrics</a></p>
+<p>Machine-readable: <a href="/api/items">/api/items</a>. Each instance's <code>/readyz</code> and <code>/metrics</code> are for the platform (probes, Prometheus): from stage 4 the edge does not serve them.</p>
 </main>
 </body>
 </html>

@@ -13,7 +13,7 @@ const isNginxConf = (file: string) => file.startsWith("/etc/nginx/") && file.end
  */
 export const tlsAtEdge = stackPolicy({
     name: "tls-at-edge",
-    description: "The published edge listens with TLS; its plain-HTTP server only redirects to HTTPS.",
+    description: "The published edge listens with TLS; its plain-HTTP servers only redirect to HTTPS (or refuse).",
     from: 4,
     severity: "high",
     why: "Encryption in flight: serve all your content via a TLS connection, terminating SSL at the Nginx proxy.",
@@ -47,9 +47,10 @@ export const tlsAtEdge = stackPolicy({
                     `ssl_certificate_key, and publish that port`, c.urn);
             }
             for (const p of ports) {
-                // A server that also listens with ssl elsewhere still answers this port in clear.
+                // A server that also listens with ssl elsewhere still answers this port in clear. One
+                // that only refuses (the default server for unknown Hosts) hands nothing out in clear.
                 for (const server of listening(p.internal!, false)) {
-                    if (server.serves.length > 0 || !server.redirectsToHttps) {
+                    if (server.serves.length > 0 || !(server.redirectsToHttps || server.refuses)) {
                         report(`${where}: nginx.conf's plain-HTTP server on published port ${p.internal} ` +
                             `${server.serves.length ? `serves content (${server.serves.join(", ")})` : "does not redirect"} ` +
                             `instead of only redirecting; make it "return 301 https://$host$request_uri;"`, c.urn);

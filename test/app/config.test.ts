@@ -25,6 +25,7 @@ describe("app: configuration from the environment", () => {
     it("needs only the primary and its credentials; everything else has a default", () => {
         const config = loadConfig(REQUIRED);
         assert.equal(config.port, DEFAULTS.port);
+        assert.equal(config.listenHost, "0.0.0.0", "every interface: a container's network is its boundary");
         assert.deepEqual(config.db.primary, { host: "postgres-primary", port: 5432 });
         assert.equal(config.db.replica, undefined, "no replica: reads go to the primary");
         assert.equal(config.redis, undefined, "no Redis: the cache is off");
@@ -37,6 +38,7 @@ describe("app: configuration from the environment", () => {
         const config = loadConfig({
             ...REQUIRED,
             [APP_ENV.port]: "9090",
+            [APP_ENV.listenHost]: "127.0.0.1",
             [APP_ENV.instance]: "app-2",
             [APP_ENV.dbPrimaryPort]: "5433",
             [APP_ENV.dbReplicaHost]: "postgres-replica",
@@ -49,6 +51,7 @@ describe("app: configuration from the environment", () => {
             [APP_ENV.logLevel]: "DEBUG",
         });
         assert.equal(config.port, 9090);
+        assert.equal(config.listenHost, "127.0.0.1");
         assert.equal(config.instance, "app-2");
         assert.deepEqual(config.db.primary, { host: "postgres-primary", port: 5433 });
         assert.deepEqual(config.db.replica, { host: "postgres-replica", port: 5434 });
@@ -67,6 +70,7 @@ describe("app: configuration from the environment", () => {
         ["a missing primary host", { [APP_ENV.dbPrimaryHost]: "" }, /^DB_PRIMARY_HOST is required$/],
         ["a URL for a host", { [APP_ENV.dbPrimaryHost]: "postgres://db:5432" }, /^DB_PRIMARY_HOST is not a host name or IP address \(got "postgres:\/\/db:5432"\)$/],
         ["a port out of range", { [APP_ENV.port]: "70000" }, /^APP_PORT is out of range \(got "70000"\)$/],
+        ["a listen address that is a name", { [APP_ENV.listenHost]: "localhost" }, /^APP_LISTEN_HOST is invalid \(got "localhost"\)$/],
         ["a port that is not a number", { [APP_ENV.dbReplicaPort]: "five" }, /^DB_REPLICA_PORT is not a whole number \(got "five"\)$/],
         ["a TTL of 0", { [APP_ENV.cacheTtlSeconds]: "0" }, /^CACHE_TTL_SECONDS is out of range/],
         ["an unknown log level", { [APP_ENV.logLevel]: "loud" }, /^LOG_LEVEL is not allowed \(got "loud"\)$/],

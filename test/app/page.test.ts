@@ -1,8 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import type { Browser, Page } from "playwright-core";
 import { HEADERS } from "../../app/src/contract";
 import { escapeHtml, renderPage } from "../../app/src/page";
+import { crossSite } from "../../app/src/routes/page";
 import { type LabServers, NEEDS_LAB, type RunningApp, call, labConfig, startApp, startLabServers, untilOnReplica } from "../support/app";
 import { IN_CI, skipUnless } from "../support/servers";
 
@@ -22,6 +24,17 @@ describe("app: the page (pure rendering)", () => {
         assert.ok(!html.includes("<script>"), "no raw markup from data");
         assert.ok(html.includes(escapeHtml(evil)));
         assert.equal(escapeHtml(`<>&"'`), "&#60;&#62;&#38;&#34;&#39;");
+    });
+
+    it("tells a cross-site form post by Sec-Fetch-Site, else by Origin, and lets non-browsers through", () => {
+        assert.equal(crossSite({ "sec-fetch-site": "same-origin", host: "localhost" }), undefined);
+        assert.equal(crossSite({ "sec-fetch-site": "none" }), undefined, "typed by the person: no site to forge");
+        assert.equal(crossSite({ "sec-fetch-site": "cross-site", origin: "https://localhost:8443", host: "localhost" }), "Sec-Fetch-Site: cross-site");
+        assert.equal(crossSite({ "sec-fetch-site": "same-site" }), "Sec-Fetch-Site: same-site");
+        assert.equal(crossSite({ origin: "https://localhost:8443", host: "localhost" }), undefined, "behind the edge Host has no port");
+        assert.equal(crossSite({ origin: "https://evil.example", host: "localhost" }), "Origin https://evil.example");
+        assert.equal(crossSite({ origin: "null", host: "localhost" }), "Origin is not a URL");
+        assert.equal(crossSite({ host: "localhost" }), undefined, "curl sends neither");
     });
 
     it('shows the replica lag as "n/a" without a replica', () => {
@@ -132,6 +145,30 @@ describe("app: the page in a real headless Chromium", function () {
         await page.waitForSelector("#error");
         assert.equal(await text("#error"), 'body field "name" must be at most 100 characters');
         assert.equal(await page.inputValue('#write input[name="name"]'), "x".repeat(101), "the form keeps what was typed");
+    });
+
+    it("refuses a form posted from another site (CSRF): 403 on the page, no row written", async () => {
+        // Another origin (same address, another port: "same-site" for the browser, not "same-origin")
+        // whose page posts a form to the app as soon as it loads, as an attacker's page would.
+        const target = app.url("/");
+        const evil = http.createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end(
+            `<form id="f" method="post" action="${target}"><input name="name" value="csrf"></form><script>document.getElementById("f").submit()</script>`));
+        await new Promise<void>((resolve) => evil.listen(0, "127.0.0.1", resolve));
+        const rows = async () => Number((await servers.primary.query("SELECT count(*) AS n FROM lab.items WHERE name = 'csrf'")).rows[0].n);
+        try {
+            const other = await browser.newPage();
+            const [response] = await Promise.all([
+                other.waitForResponse((r) => r.request().method() === "POST" && r.url() === target),
+                other.goto(`http://127.0.0.1:${(evil.address() as { port: number }).port}/`),
+            ]);
+            assert.equal(response.status(), 403);
+            await other.waitForSelector("#error");
+            assert.match(await other.textContent("#error") ?? "", /only accepts posts from its own page \(Sec-Fetch-Site: same-site\)/);
+            await other.close();
+            assert.equal(await rows(), 0);
+        } finally {
+            await new Promise<void>((resolve) => evil.close(() => resolve()));
+        }
     });
 
     it("says when an item does not exist", async () => {

@@ -1,10 +1,11 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as tls from "node:tls";
 import { APP_DB_USER } from "../../renderers/postgres";
 import { EDGE_RATE_LIMIT } from "../../builders/shared";
-import { DATABASE } from "../../program/names";
+import { DATABASE, VAULT } from "../../program/names";
 import { DATA_PLANE_NEEDS, type DataPlane, type PlaneReply, type RequestInit, boundedLoad, figures, startDataPlane } from "../support/dataplane";
-import { skipUnless } from "../support/servers";
+import { skipUnless, tcpOpen } from "../support/servers";
 
 const ITEMS = `${DATABASE.schema}.items`;
 const SQL_INJECTION = "x'); DROP TABLE lab.items; --";
@@ -17,8 +18,8 @@ interface Case { what: string; path: string; init?: RequestInit; expect: number[
  * string is just a name): they are written verbatim, and are the only rows the test may add.
  */
 const CASES: Case[] = [
-    { what: "body over Nginx's 64k", path: "/api/items", init: { method: "POST", json: { name: "x", note: "n".repeat(100 * 1024) } }, expect: [413] },
-    { what: "body over the app's 16 KiB", path: "/api/items", init: { method: "POST", json: { name: "x", note: "n".repeat(20 * 1024) } }, expect: [413] },
+    { what: "body far over every limit", path: "/api/items", init: { method: "POST", json: { name: "x", note: "n".repeat(100 * 1024) } }, expect: [413] },
+    { what: "body over the shared 16 KiB", path: "/api/items", init: { method: "POST", json: { name: "x", note: "n".repeat(20 * 1024) } }, expect: [413] },
     { what: "invalid JSON", path: "/api/items", init: { method: "POST", body: '{"name": "x",', headers: { "content-type": "application/json" } }, expect: [400] },
     { what: "JSON that is not an object", path: "/api/items", init: { method: "POST", json: ["name", "x"] }, expect: [400] },
     { what: "name a number", path: "/api/items", init: { method: "POST", json: { name: 42 } }, expect: [400] },
@@ -62,7 +63,7 @@ function clearMessage(reply: PlaneReply): boolean {
     return new RegExp(`<title>${reply.status} [^<]+</title>`).test(reply.text) || (reply.status === 400 && /<title>400 /.test(reply.text));
 }
 
-describe("faults (stage 4): bad and hostile input through the TLS edge", function () {
+describe("faults (stage 4, Vault stand-in): bad and hostile input through the TLS edge", function () {
     this.timeout(120_000);
     let plane: DataPlane;
     const rowCount = async () => Number((await plane.primary.query(`SELECT count(*) AS n FROM ${ITEMS}`)).rows[0].n);
@@ -86,6 +87,19 @@ describe("faults (stage 4): bad and hostile input through the TLS edge", functio
         const roles = new Set<string>();
         for (const node of [plane.primary, plane.replica]) for (const r of (await node.query<{ usename: string }>(sql, [DATABASE.name])).rows) roles.add(r.usename);
         assert.deepEqual([...roles], [APP_DB_USER]);
+    });
+
+    it("runs the app tier as the stage does: on loopback only, credentials from Vault, none in the environment", async () => {
+        for (const app of plane.apps) {
+            assert.equal(await tcpOpen("127.0.0.1", app.port), true, `${app.name} on 127.0.0.1`);
+            // 127.0.0.0/8 is all loopback: a listener on every interface would accept here too.
+            assert.equal(await tcpOpen("127.0.0.2", app.port), false, `${app.name} must not listen beyond 127.0.0.1`);
+            const env = Object.fromEntries(fs.readFileSync(`/proc/${app.proc.child.pid}/environ`, "utf8").split("\0").filter(Boolean)
+                .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+            const secrets = Object.entries(env).filter(([k, v]) => /PASSWORD|SECRET|TOKEN/.test(k) && !k.endsWith("_FILE") && v !== "");
+            assert.deepEqual(secrets.map(([k]) => k), [], `${app.name}'s environment`);
+            assert.equal(fs.statSync(env[VAULT.env.tokenFile]).mode & 0o777, 0o600, "the token file is the owner's only");
+        }
     });
 
     it("answers every bad request with a 4xx and a clear message, writes only the valid ones, stays up", async () => {

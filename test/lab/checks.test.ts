@@ -177,7 +177,7 @@ describe("lab verify: stage 3's checks against the assembled data plane on loopb
     });
 });
 
-describe("lab verify: stage 4's checks against the assembled data plane on loopback", function () {
+describe("lab verify: stage 4's checks against the assembled data plane on loopback (Vault stand-in)", function () {
     let plane: DataPlane;
     before(async function () {
         skipUnless(this, DATA_PLANE_NEEDS);

@@ -118,6 +118,13 @@ describe("policy tls-at-edge (stack)", () => {
         assert.deepEqual((await runPolicy(tlsAtEdge, happyStack())).messages, []);
         assert.deepEqual((await runPolicy(tlsAtEdge, edgeWith({ ports: [...loopback(8443), ...loopback(8080)] }))).messages, []);
     });
+    it("passes a plain-HTTP default server that only refuses (unknown Hosts), and fails one that neither refuses nor redirects", async () => {
+        const refusing = `${TLS_NGINX_CONF}\nhttp { server { listen 8080 default_server; location / { return 421; } } }\n`;
+        const ports = [...loopback(8443), ...loopback(8080)];
+        assert.deepEqual((await runPolicy(tlsAtEdge, edgeWith({ ...conf(refusing), ports }))).messages, []);
+        const silent = refusing.replace("return 421;", "default_type text/plain;");
+        assert.match((await runPolicy(tlsAtEdge, edgeWith({ ...conf(silent), ports }))).messages.join(), /plain-HTTP server on published port 8080 does not redirect/);
+    });
     it("fails an edge that publishes a plain-HTTP port", async () => {
         assert.deepEqual((await runPolicy(tlsAtEdge, edgeWith({ ports: loopback(8080) }))).messages, [
             'container "nginx": ports publish 8080, where nginx.conf listens without TLS, so traffic crosses the network in clear; add "listen <port> ssl;" with ssl_certificate and ssl_certificate_key, and publish that port',

@@ -1,11 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import { HEADERS } from "../../program/names";
-import { NGINX_READ_ONLY_ROOT_PATHS, type NginxConfOptions, renderNginxConf } from "../../renderers/nginx";
-import {
-    type HttpUpstream, NEEDS, type NginxServer, freePort, makeTempDir, skipUnless, startHttpUpstream, startNginx,
-} from "../support/servers";
-import { type HttpsReply, TLS_NEEDS, httpsRequest, makeSelfSignedCert, tlsHandshake } from "../support/tls";
+import { NGINX_READ_ONLY_ROOT_PATHS, renderNginxConf } from "../../renderers/nginx";
+import { startTlsEdge } from "../support/edge";
+import { type HttpUpstream, NEEDS, type NginxServer, freePort, skipUnless, startHttpUpstream } from "../support/servers";
+import { type HttpsReply, TLS_NEEDS, tlsHandshake } from "../support/tls";
 
 const upstreams = [{ name: "app-1", host: "app-1", port: 8080 }];
 const tls = { certificatePath: "/etc/nginx/tls/lab.crt", keyPath: "/etc/nginx/tls/lab.key", redirectPort: 8443 };
@@ -27,6 +26,12 @@ function assertEdgeHeaders(reply: HttpsReply, what: string): void {
         "x-frame-options": "DENY",
         "referrer-policy": "no-referrer",
         "content-security-policy": "default-src 'self'; frame-ancestors 'none'",
+        "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), hid=()",
+        "cross-origin-opener-policy": "same-origin",
+        "cross-origin-embedder-policy": "require-corp",
+        "cross-origin-resource-policy": "same-origin",
+        "x-permitted-cross-domain-policies": "none",
+        "cache-control": "no-store",
     };
     for (const [name, value] of Object.entries(expected)) assert.deepEqual(values(reply, name), [value], `${name} on ${what}`);
 }
@@ -42,13 +47,15 @@ describe("render/nginx stage 4 (pure)", () => {
     });
 
     it("redirects to the host port the learner uses, and leaves 443 out of the URL", () => {
-        assert.match(renderNginxConf({ upstreams, tls: { ...tls, redirectPort: 9443 } }), /return 301 https:\/\/\$host:9443\$request_uri;/);
-        assert.match(renderNginxConf({ upstreams, tls: { ...tls, redirectPort: 443 } }), /return 301 https:\/\/\$host\$request_uri;/);
+        assert.match(renderNginxConf({ upstreams, tls: { ...tls, redirectPort: 9443 } }), /return 301 https:\/\/localhost:9443\$request_uri;/);
+        assert.match(renderNginxConf({ upstreams, tls: { ...tls, redirectPort: 443 } }), /return 301 https:\/\/localhost\$request_uri;/);
+        assert.match(renderNginxConf({ upstreams, tls: { ...tls, redirectPort: 443, serverNames: ["lab.example"] } }), /return 301 https:\/\/lab\.example\$request_uri;/);
     });
 
     it("repeats the security headers in the proxying location (a level with its own add_header inherits none)", () => {
         const conf = renderNginxConf({ upstreams, tls });
-        assert.equal(conf.match(/add_header Strict-Transport-Security/g)?.length, 2);
+        // The default server (unknown Host), the TLS server, its proxying location.
+        assert.equal(conf.match(/add_header Strict-Transport-Security/g)?.length, 3);
         const location = conf.slice(conf.lastIndexOf("location / {"));
         assert.match(location, /add_header X-Upstream[^\n]*\n(.*\n)*\s+add_header Content-Security-Policy \$lab_csp always;/);
     });
@@ -81,31 +88,21 @@ describe("render/nginx stage 4 (pure)", () => {
         assert.throws(() => renderNginxConf({ upstreams, listenPort: 8443, tls }), /must differ/);
         assert.throws(() => renderNginxConf({ upstreams, tls: { ...tls, keyPath: "/k; ssl off" } }), /tls\.keyPath/);
         assert.throws(() => renderNginxConf({ upstreams, tls: { ...tls, redirectPort: 0 } }), /redirectPort/);
+        assert.throws(() => renderNginxConf({ upstreams, tls: { ...tls, serverNames: [] } }), /tls\.serverNames must name/);
+        assert.throws(() => renderNginxConf({ upstreams, clientTimeoutSeconds: 0 }), /clientTimeoutSeconds 0 must be a whole number/);
+        assert.match(renderNginxConf({ upstreams }), /^\s+client_body_timeout 10s;$/m);
+        assert.throws(() => renderNginxConf({ upstreams, tls: { ...tls, serverNames: ["a@evil.example"] } }), /tls\.serverNames "a@evil\.example"/);
         assert.throws(() => renderNginxConf({ upstreams, rateLimit: { requestsPerSecond: 0.5, burst: 1 } }), /whole number/);
         assert.throws(() => renderNginxConf({ upstreams, rateLimit: { requestsPerSecond: 1, burst: -1 } }), /burst/);
     });
 });
 
-/** Starts nginx with TLS on a second free port; `redirectPort` stands for the host's published port. */
-async function startEdge(ups: { name: string; host: string; port: number }[], extra: Partial<NginxConfOptions> = {}) {
-    const dir = makeTempDir("tls-");
-    const cert = await makeSelfSignedCert(dir);
-    const tlsPort = await freePort();
-    const redirectPort = 18443;
-    const server = await startNginx((ctx) => renderNginxConf({
-        listenPort: ctx.port, listenAddress: "127.0.0.1", upstreams: ups, paths: ctx.paths, user: ctx.user,
-        tls: { certificatePath: cert.certPath, keyPath: cert.keyPath, listenPort: tlsPort, redirectPort }, ...extra,
-    }));
-    const https = (path: string, opts: { method?: string; body?: string; localAddress?: string } = {}) =>
-        httpsRequest(`https://localhost:${tlsPort}${path}`, { ca: cert.certPem, ...opts });
-    return { server, cert, tlsPort, redirectPort, https };
-}
 
 describe("render/nginx stage 4: TLS in front of two upstreams, for real", function () {
     this.timeout(30_000);
     let app1: HttpUpstream | undefined;
     let app2: HttpUpstream | undefined;
-    let edge: Awaited<ReturnType<typeof startEdge>> | undefined;
+    let edge: Awaited<ReturnType<typeof startTlsEdge>> | undefined;
     let lb: NginxServer | undefined;
     const e = () => edge!;
 
@@ -113,7 +110,7 @@ describe("render/nginx stage 4: TLS in front of two upstreams, for real", functi
         skipUnless(this, [...NEEDS.nginx, ...TLS_NEEDS]);
         app1 = await startHttpUpstream("app-1");
         app2 = await startHttpUpstream("app-2");
-        edge = await startEdge([app1, app2].map((u) => ({ name: u.name, host: u.host, port: u.port })));
+        edge = await startTlsEdge([app1, app2].map((u) => ({ name: u.name, host: u.host, port: u.port })));
         lb = edge.server;
     });
     after(async () => {
@@ -156,12 +153,12 @@ describe("render/nginx stage 4: TLS in front of two upstreams, for real", functi
         }
     });
 
-    it("answers plain HTTP with a 301 to HTTPS on the learner's port, path and query kept", async () => {
+    it("answers plain HTTP with a 301 to HTTPS on the canonical host and the learner's port, path and query kept", async () => {
         const before = app1!.hits + app2!.hits;
         for (const method of ["GET", "POST"]) {
             const reply = await fetch(lb!.url("/items?id=7"), { method, redirect: "manual", signal: AbortSignal.timeout(5000) });
             assert.equal(reply.status, 301, method);
-            assert.equal(reply.headers.get("location"), `https://127.0.0.1:${e().redirectPort}/items?id=7`);
+            assert.equal(reply.headers.get("location"), `https://localhost:${e().redirectPort}/items?id=7`);
         }
         assert.equal(app1!.hits + app2!.hits, before, "no upstream saw a plain-HTTP request");
     });
@@ -220,13 +217,13 @@ async function startAppLike(): Promise<{ host: string; port: number; close(): Pr
 describe("render/nginx stage 4: rate limit and the app's own headers, for real", function () {
     this.timeout(30_000);
     let app: Awaited<ReturnType<typeof startAppLike>> | undefined;
-    let edge: Awaited<ReturnType<typeof startEdge>> | undefined;
+    let edge: Awaited<ReturnType<typeof startTlsEdge>> | undefined;
     const e = () => edge!;
 
     before(async function () {
         skipUnless(this, [...NEEDS.nginx, ...TLS_NEEDS]);
         app = await startAppLike();
-        edge = await startEdge([{ name: "app-1", host: app.host, port: app.port }], {
+        edge = await startTlsEdge([{ name: "app-1", host: app.host, port: app.port }], {
             rateLimit: { requestsPerSecond: 2, burst: 3, connectionsPerClient: 2 },
         });
     });
@@ -265,6 +262,7 @@ describe("render/nginx stage 4: rate limit and the app's own headers, for real",
         assert.ok(ok >= 4 && ok <= 5, `served ${ok}: ${statuses.join(" ")}`);
         assert.deepEqual(new Set(statuses), new Set([200, 429]));
         assertEdgeHeaders(limited!, "a 429");
+        assert.equal(JSON.parse(limited!.body).error, "too_many_requests", "in the app's {error, message} shape");
         assert.equal((await e().https("/nginx-health", client)).status, 200, "the health check is not limited");
         await new Promise((r) => setTimeout(r, 600));
         assert.equal((await e().https("/items", client)).status, 200, "a rate, not a ban");

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
-import { HEADERS } from "../../program/names";
+import * as net from "node:net";
+import { HEADERS, HTTP_LIMITS } from "../../program/names";
 import { renderNginxConf } from "../../renderers/nginx";
 import {
     type HttpUpstream, NEEDS, type NginxServer, skipUnless, startHttpUpstream, startNginx, waitFor,
@@ -92,6 +93,20 @@ describe("render/nginx: the load balancer, for real", function () {
         assert.equal(headers["x-forwarded-proto"], "http");
     });
 
+    it("gives an HTTP/1.0 request without Host a Host toward the upstream (the app requires one)", async () => {
+        const { port } = new URL(url("/"));
+        // Written, not ended: a half-close could read as the client giving up (499) before nginx proxies.
+        const answer = await new Promise<string>((resolve, reject) => {
+            let out = "";
+            const socket = net.connect(Number(port), "127.0.0.1", () => socket.write("GET /no-host HTTP/1.0\r\n\r\n"));
+            socket.setTimeout(5000, () => socket.destroy(new Error("timed out")));
+            socket.on("data", (d) => { out += d; }).on("close", () => resolve(out)).on("error", reject);
+        });
+        assert.match(answer, /^HTTP\/1\.1 200 /, answer);
+        const upstream = [a(), b()].find((u) => u.lastRequest?.url === "/no-host");
+        assert.equal(upstream?.lastRequest?.headers.host, "localhost");
+    });
+
     it("logs one JSON object per request, with the request id the upstream got", async () => {
         await request(url("/logged"));
         const upstream = [a(), b()].find((u) => u.lastRequest?.url === "/logged")!;
@@ -107,14 +122,23 @@ describe("render/nginx: the load balancer, for real", function () {
         assert.equal(reply.headers.get("server"), "nginx");
     });
 
-    it("refuses a body over 64k with 413 before any upstream sees it, and passes a smaller one", async () => {
+    it("refuses a body over the app's limit with 413 before any upstream sees it, and passes one at the limit", async () => {
         const hits = a().hits + b().hits;
-        const big = await request(url("/items"), { method: "POST", body: "x".repeat(65 * 1024) });
+        const big = await request(url("/items"), { method: "POST", body: "x".repeat(HTTP_LIMITS.bodyBytes + 1) });
         assert.equal(big.status, 413);
         assert.equal(a().hits + b().hits, hits);
-        // 32k is over nginx's in-memory body buffer: it goes through client_body_temp_path.
-        const small = await request(url("/items"), { method: "POST", body: "x".repeat(32 * 1024) });
+        // 16k is over nginx's in-memory body buffer (8k on 64-bit): it goes through client_body_temp_path.
+        const small = await request(url("/items"), { method: "POST", body: "x".repeat(HTTP_LIMITS.bodyBytes) });
         assert.equal(small.status, 200);
+    });
+
+    it("refuses a request line or a header field over the shared limit itself (414, 400)", async () => {
+        const hits = a().hits + b().hits;
+        const longUrl = await request(url(`/items?${"q".repeat(HTTP_LIMITS.requestLineBytes)}`));
+        assert.equal(longUrl.status, 414);
+        const bigField = await request(url("/items"), { headers: { "x-big": "b".repeat(HTTP_LIMITS.headerFieldBytes) } });
+        assert.equal(bigField.status, 400);
+        assert.equal(a().hits + b().hits, hits);
     });
 
     it("keeps every request succeeding when an upstream dies", async () => {

@@ -156,7 +156,7 @@ describe("stage 4 (Shift-left security) on Docker", () => {
         assert.equal(files["/etc/nginx/lab/tls.key"].permissions, "0440");
         const conf = files["/etc/nginx/lab/nginx.conf"].content;
         assert.match(conf, /listen 8443 ssl/);
-        assert.match(conf, /return 301 https:\/\/\$host:8443\$request_uri/);
+        assert.match(conf, /return 301 https:\/\/localhost:8443\$request_uri/);
         assert.match(conf, /limit_req_status 429/);
         assert.match(conf, /Strict-Transport-Security/);
         assert.deepEqual(container(run, "nginx").inputs.command, ["nginx", "-c", "/etc/nginx/lab/nginx.conf", "-g", "daemon off;"]);

@@ -232,7 +232,7 @@ describe("stage 5 (Cloud-native) on Kubernetes", () => {
         assert.deepEqual(svc.inputs.spec.ports, [{ name: "https", port: 8443, targetPort: 8443, nodePort: 30443, protocol: "TCP" }]);
         const conf = object(run, KUBE_TYPES.configMap, edge, "nginx-conf").inputs.data["nginx.conf"];
         assert.match(conf, /listen 8443 ssl/);
-        assert.match(conf, /return 301 https:\/\/\$host:8443\$request_uri/);
+        assert.match(conf, /return 301 https:\/\/localhost:8443\$request_uri/);
         assert.match(conf, /limit_req_status 429/);
         assert.match(conf, new RegExp(`server app\\.${app}\\.svc\\.cluster\\.local:8080 max_fails=1 fail_timeout=5s;`));
         assert.doesNotMatch(conf, /backup|stub_status/, "one region, no metrics in stage 5");

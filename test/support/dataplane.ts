@@ -11,8 +11,12 @@
  *                redirect, security headers and EDGE_RATE_LIMIT; Redis with its ACL users (the app
  *                logs in as REDIS_USERS.app); Postgres with the least-privilege init (owner, app DML
  *                only, replicator; the rendered pg_hba, app and replica from 127.0.0.1/32).
- *                Credentials reach the app through its environment, as in stage 3 (the Vault
- *                hand-over is covered by test/app/credentials.test.ts and test/renderers/vault.test.ts).
+ *                Credentials reach the app as in the stage: the rendered Vault bootstrap (sh + wget) writes them, from
+ *                0600 files, into a Vault stand-in (vault-standin.ts: Vault has no Debian
+ *                package; tests on this plane say "Vault stand-in"), and the app reads them with
+ *                its own token from a 0600 file (VAULT_TOKEN_FILE): no password in any environment.
+ *       Every app instance listens on 127.0.0.1 only (APP_LISTEN_HOST), as the stage's app tier is
+ *       reachable only from its networks.
  *       apps: default 3 (devsecops:appReplicas' default). cache: default true; false leaves Redis
  *       out (stage 2's data path: replica reads, no cache) behind the same Nginx.
  *
@@ -34,20 +38,23 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
-import { APP_ENV } from "../../app/src/contract";
+import * as path from "node:path";
+import { APP_ENV, VAULT } from "../../app/src/contract";
 import { EDGE_RATE_LIMIT } from "../../builders/shared";
 import { SERVICES } from "../../program/names";
 import { renderNginxConf } from "../../renderers/nginx";
 import { REDIS_HEALTH_USER, REDIS_USERS, redisAppUser, renderRedisConf } from "../../renderers/redis";
+import { VAULT_BOOTSTRAP_ENV, renderVaultBootstrap } from "../../renderers/vault";
 import { type AppProcess, NEEDS_LAB, labEnv, startAppProcess } from "./app";
 import {
-    NEEDS, type NginxServer, type PostgresServer, type RedisServer, type Requirement, freePort, makeTempDir, startNginx,
-    startPostgresPrimary, startPostgresReplica, startRedis, tcpOpen, waitFor,
+    NEEDS, type NginxServer, type PostgresServer, type RedisServer, type Requirement, freePort, makeTempDir, run, startNginx,
+    startPostgresPrimary, startPostgresReplica, startRedis, tcpOpen, waitFor, writeOwnedFile,
 } from "./servers";
+import { startVaultStandIn } from "./vault-standin";
 import { TLS_NEEDS, makeSelfSignedCert } from "./tls";
 
 /** What startDataPlane needs installed, for skipUnless(this, DATA_PLANE_NEEDS). */
-export const DATA_PLANE_NEEDS: Requirement[] = [...NEEDS_LAB, ...NEEDS.nginx, ...TLS_NEEDS];
+export const DATA_PLANE_NEEDS: Requirement[] = [...NEEDS_LAB, ...NEEDS.nginx, ...TLS_NEEDS, { binary: "wget", debianPackage: "wget" }];
 
 /** On loopback the app and the replica both connect from 127.0.0.1: the rendered pg_hba admits exactly that. */
 const LOOPBACK_CIDR = "127.0.0.1/32";
@@ -119,7 +126,8 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
     try {
         const primary = await startPostgresPrimary(secure ? { leastPrivilege: { appCidr: LOOPBACK_CIDR } } : {});
         closers.push(() => primary.close());
-        const redisPassword = secure ? `redis-${Math.random().toString(36).slice(2)}${Date.now()}` : undefined;
+        // Letters and digits, as the program generates them (the Vault bootstrap refuses anything else).
+        const redisPassword = secure ? `redis${Math.random().toString(36).slice(2)}${Date.now()}` : undefined;
         const [replica, redis] = await Promise.all([
             startPostgresReplica(primary).then((r) => (closers.push(() => r.close()), r)),
             opts.cache === false ? undefined : startRedis((ctx) => renderRedisConf({
@@ -127,10 +135,11 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
             })).then((r) => (closers.push(() => r.close()), r)),
         ]);
 
-        // The app's env as builders/docker/app.ts sets it; stage 4's least-privilege role and ACL user.
+        // The app's env as builders/docker/app.ts sets it, on loopback only; stage 4's credentials
+        // (the least-privilege role and ACL user) from Vault, never from the environment.
         const env = labEnv({ primary, replica, redis, close: async () => undefined }, {
-            ...(primary.app ? { [APP_ENV.dbUser]: primary.app.user, [APP_ENV.dbPassword]: primary.app.password } : {}),
-            ...(redis && redisPassword ? { [APP_ENV.redisUser]: REDIS_USERS.app, [APP_ENV.redisPassword]: redisPassword } : {}),
+            [APP_ENV.listenHost]: "127.0.0.1",
+            ...(secure ? await bootstrapVault(primary, redisPassword, closers) : {}),
         });
         const names = Array.from({ length: appCount }, (_, i) => `${SERVICES.app}-${i + 1}`);
         const ports = await Promise.all(names.map(() => freePort()));
@@ -199,6 +208,35 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
         await closeAll();
         throw err;
     }
+}
+
+/**
+ * Stage 4's hand-over: a Vault stand-in, the rendered bootstrap run by sh and wget with the secrets
+ * in 0600 files (as builders/docker/vault.ts runs it), and the app's env: Vault's address and the
+ * path of its token file, the credential variables blanked.
+ */
+async function bootstrapVault(primary: PostgresServer, redisPassword: string | undefined, closers: (() => Promise<void>)[]): Promise<Record<string, string>> {
+    if (!primary.app || !redisPassword) throw new Error("stage 4's data plane needs the app role and the Redis password");
+    const token = () => `${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`.replace(/[^A-Za-z0-9]/g, "");
+    const rootToken = `root${token()}`;
+    const vault = await startVaultStandIn({ rootToken });
+    closers.push(() => vault.stop());
+    const dir = makeTempDir("dataplane-vault-");
+    const file = (name: string, text: string) => (writeOwnedFile(path.join(dir, name), `${text}\n`), path.join(dir, name));
+    const appTokenFile = file("app-token", `app${token()}`);
+    const e = VAULT_BOOTSTRAP_ENV;
+    await run("vault-bootstrap", "sh", [file("bootstrap.sh", renderVaultBootstrap())], {
+        env: {
+            PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: dir,
+            [e.addr]: vault.addr, [e.rootTokenFile]: file("root-token", rootToken), [e.appTokenFile]: appTokenFile,
+            [e.dbUser]: primary.app.user, [e.dbPasswordFile]: file("db-password", primary.app.password),
+            [e.redisUser]: REDIS_USERS.app, [e.redisPasswordFile]: file("redis-password", redisPassword), [e.waitSeconds]: "10",
+        },
+    });
+    return {
+        [VAULT.env.addr]: vault.addr, [VAULT.env.tokenFile]: appTokenFile,
+        [APP_ENV.dbUser]: "", [APP_ENV.dbPassword]: "", [APP_ENV.redisUser]: "", [APP_ENV.redisPassword]: "",
+    };
 }
 
 function send(url: string, agent: http.Agent, init: RequestInit): Promise<PlaneReply> {

@@ -6,7 +6,7 @@
  *   TLS_NEEDS                                     for skipUnless(this, [...NEEDS.nginx, ...TLS_NEEDS])
  *   makeSelfSignedCert(dir) -> { certPath, keyPath, certPem }   CN=localhost, SAN localhost + 127.0.0.1
  *   httpsRequest(url, { ca, method?, headers?, body?, localAddress? }) -> { status, headers, rawHeaders, body }
- *   tlsHandshake({ host, port, ca, minVersion?, maxVersion?, ciphers? }) -> { ok: true, protocol } | { ok: false, code, message }
+ *   tlsHandshake({ host, port, ca, minVersion?, maxVersion?, ciphers?, ecdhCurve? }) -> { ok: true, protocol } | { ok: false, code, message }
  */
 import * as fs from "node:fs";
 import type { IncomingHttpHeaders } from "node:http";
@@ -86,6 +86,8 @@ export interface HandshakeOptions {
     maxVersion?: tls.SecureVersion;
     /** e.g. "DEFAULT@SECLEVEL=0": OpenSSL 3 refuses TLS < 1.2 on its own side at the default level. */
     ciphers?: string;
+    /** The key exchange groups the client offers, e.g. "secp521r1" (OpenSSL names, colon-separated). */
+    ecdhCurve?: string;
 }
 
 export type HandshakeResult = { ok: true; protocol: string | null } | { ok: false; code: string; message: string };
@@ -95,7 +97,7 @@ export function tlsHandshake(opts: HandshakeOptions): Promise<HandshakeResult> {
     return new Promise((resolve) => {
         const socket = tls.connect({
             host: opts.host, port: opts.port, ca: opts.ca, servername: "localhost",
-            minVersion: opts.minVersion, maxVersion: opts.maxVersion, ciphers: opts.ciphers,
+            minVersion: opts.minVersion, maxVersion: opts.maxVersion, ciphers: opts.ciphers, ecdhCurve: opts.ecdhCurve,
         });
         socket.setTimeout(5000);
         const done = (result: HandshakeResult) => { socket.destroy(); resolve(result); };

@@ -69,6 +69,12 @@ export const pageRoutes: FastifyPluginAsync<Deps> = async (app, { instance, item
         { schema: { querystring: noQuery, body: itemBody }, attachValidation: true },
         async (request, reply) => {
             const form = (request.body && typeof request.body === "object" ? request.body : undefined) as Record<string, unknown> | undefined;
+            const foreign = crossSite(request.headers);
+            if (foreign) {
+                request.log.warn({ why: foreign }, "refused a cross-site form post");
+                const status = await readiness(instance, db, cache);
+                return send(reply, 403, { instance, status, error: `This form only accepts posts from its own page (${foreign}).` });
+            }
             if (request.validationError) {
                 const status = await readiness(instance, db, cache);
                 return send(reply, 400, { instance, status, error: request.validationError.message, form: strings(form) });
@@ -83,6 +89,28 @@ export const pageRoutes: FastifyPluginAsync<Deps> = async (app, { instance, item
         },
     );
 };
+
+/**
+ * Why a form post comes from another site, or undefined (CSRF: a cross-site form must not write a
+ * row). Browsers say where a request comes from in Sec-Fetch-Site; older ones only send Origin.
+ * A client that sends neither is not a browser acting for a visitor (curl, a test), so it passes:
+ * OWASP's CSRF cheat sheet, "Fetch Metadata headers" and "Verifying origin with standard headers".
+ */
+export function crossSite(headers: Record<string, string | string[] | undefined>): string | undefined {
+    const site = headers["sec-fetch-site"];
+    if (typeof site === "string") return site === "same-origin" || site === "none" ? undefined : `Sec-Fetch-Site: ${site.slice(0, 20)}`;
+    const origin = headers.origin;
+    if (typeof origin !== "string") return undefined;
+    let from: string;
+    try {
+        from = new URL(origin).hostname;
+    } catch {
+        return "Origin is not a URL";
+    }
+    // Behind the edge Host is the name without the port (nginx's $host), so names are compared.
+    const host = String(headers.host ?? "").replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
+    return from.replace(/^\[|\]$/g, "") === host ? undefined : `Origin ${origin.slice(0, 60)}`;
+}
 
 /** A database outage becomes a message on the page (logged like the API's 503); anything else is a bug. */
 function unavailable(err: unknown, log: FastifyBaseLogger): undefined {

@@ -1,6 +1,7 @@
 /**
  * Just enough of nginx.conf to judge the edge: each `server { }` block's listen ports (and whether
- * they speak TLS), whether it redirects to https, and whether it serves content. Upstream `server`
+ * they speak TLS), whether it redirects to https or refuses (a default server for unknown Hosts),
+ * and whether it serves content. Upstream `server`
  * lines end with ";" and are not blocks, so they are not mistaken for virtual servers.
  */
 
@@ -8,6 +9,8 @@ export interface NginxServer {
     readonly listens: readonly { port: number; ssl: boolean }[];
     /** `return 301|302|307|308 https://...` */
     readonly redirectsToHttps: boolean;
+    /** `return 4xx ...`: refuses requests (e.g. 421 for a Host it does not serve). */
+    readonly refuses: boolean;
     /** Directives that hand out content (proxy_pass, root, ...): what a redirect-only server lacks. */
     readonly serves: readonly string[];
 }
@@ -23,6 +26,7 @@ export function nginxServers(conf: string): NginxServer[] {
         servers.push({
             listens: [...body.matchAll(/\blisten\s+([^;]+);/g)].flatMap((m) => listen(m[1])),
             redirectsToHttps: /\breturn\s+30[1278]\s+"?https:\/\//.test(body),
+            refuses: /\breturn\s+4\d\d\b/.test(body),
             serves: [...new Set([...body.matchAll(SERVING)].map((m) => m[1]))],
         });
         opening.lastIndex = match.index + match[0].length + body.length;
