@@ -111,8 +111,13 @@ export interface EdgeConfArgs {
     /** HTTPS on NGINX_TLS_PORT, plain HTTP redirecting to this host port; absent: plain HTTP only. */
     readonly tls?: { readonly redirectPort: number };
     readonly rateLimit: boolean;
-    /** A read-only root filesystem and a non-root master: no `user` switch, pid and temp files in /tmp. */
+    /**
+     * Hardened: a read-only root filesystem and a non-root master (no `user` switch, pid and temp
+     * files in /tmp), and one worker, which is what its quarter CPU and 64 MB hold.
+     */
     readonly readOnlyRoot: boolean;
+    /** false on Kubernetes: a connection per request, so kube-proxy spreads them over the pods. */
+    readonly upstreamKeepalive?: boolean;
     /** Stage 6: stub_status on this loopback port, for the exporter sidecar. */
     readonly statusPort?: number;
 }
@@ -122,7 +127,8 @@ export function edgeConf(a: EdgeConfArgs): string {
     return renderNginxConf({
         listenPort: CONTAINER_PORTS.nginx,
         upstreams: a.upstreams,
-        ...(a.readOnlyRoot ? { user: null, paths: NGINX_READ_ONLY_ROOT_PATHS } : {}),
+        ...(a.readOnlyRoot ? { user: null, paths: NGINX_READ_ONLY_ROOT_PATHS, workerProcesses: 1 } : {}),
+        ...(a.upstreamKeepalive === false ? { upstreamKeepalive: false } : {}),
         ...(a.tls ? {
             tls: {
                 certificatePath: `${EDGE_FILES.dir}/${EDGE_FILES.certificate}`,

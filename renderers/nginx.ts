@@ -24,6 +24,13 @@ export interface NginxUpstream {
      * A Kubernetes Service name resolves to one stable ClusterIP, so one line stands for a region.
      */
     backup?: boolean;
+    /**
+     * Default 1: one failed attempt takes the server out for fail_timeout. 0 never marks it down: a
+     * Kubernetes Service stands for a whole region, and one refused connection (a pod being replaced)
+     * must not send every request to the backup region; nginx still tries the backup for a request
+     * the region cannot serve.
+     */
+    maxFails?: number;
 }
 
 /** Files nginx writes. Defaults suit the official image; tests point them into a temp dir. */
@@ -71,6 +78,17 @@ export interface NginxConfOptions {
     tls?: NginxTlsOptions;
     /** Stage 4: per-client limit on what reaches the app (requests, optionally connections). */
     rateLimit?: NginxRateLimitOptions;
+    /**
+     * Default true: reuse upstream connections. false on Kubernetes: kube-proxy picks a pod once per
+     * connection, so keep-alive to a Service's one ClusterIP pins nearly every request to one pod
+     * (and pods the autoscaler adds get nothing); a connection per request spreads them.
+     */
+    upstreamKeepalive?: boolean;
+    /**
+     * Default "auto" (a worker per CPU). A number caps them to what the container's CPU and memory
+     * limits hold: 16 workers on a 16-core laptop are not what a quarter CPU and 64 MB were sized for.
+     */
+    workerProcesses?: number;
     /**
      * Stage 6: stub_status (connections and requests, for the Prometheus exporter sidecar) on this
      * port of 127.0.0.1 only: the sidecar shares the pod's loopback, nothing else reaches it.
@@ -132,8 +150,14 @@ export function renderNginxConf(opts: NginxConfOptions): string {
         const address = `${word("upstream host", u.host)}:${port("upstream port", u.port)}`;
         // Passive health check: one failed attempt takes the server out for 5s (nginx's default
         // is 10s, long for a lab where an instance comes back in a second).
-        return `        server ${address} max_fails=1 fail_timeout=5s${u.backup ? " backup" : ""};  # ${word("upstream name", u.name)}`;
+        const maxFails = u.maxFails ?? 1;
+        if (!Number.isInteger(maxFails) || maxFails < 0) throw new Error(`nginx upstream ${u.name}: maxFails ${maxFails} must be a whole number >= 0`);
+        return `        server ${address} max_fails=${maxFails} fail_timeout=5s${u.backup ? " backup" : ""};  # ${word("upstream name", u.name)}`;
     });
+    const workers = opts.workerProcesses === undefined ? "auto" : String(opts.workerProcesses);
+    if (opts.workerProcesses !== undefined && !(Number.isInteger(opts.workerProcesses) && opts.workerProcesses >= 1)) {
+        throw new Error(`nginx workerProcesses ${opts.workerProcesses} must be a whole number >= 1`);
+    }
     const tries = Math.min(opts.upstreams.length, MAX_TRIES);
 
     const { tls, rateLimit } = opts;
@@ -200,7 +224,7 @@ ${internalOnly}`
     }
 
     return `# devsecops-journey: ${tls || rateLimit ? "stage-4 hardened edge" : "stage-3 L7 load balancer"}. Rendered; do not edit.
-${user === null ? "" : `user ${user};\n`}worker_processes auto;
+${user === null ? "" : `user ${user};\n`}worker_processes ${workers};
 pid ${paths.pid};
 error_log ${paths.errorLog} notice;
 
@@ -241,12 +265,13 @@ ${rateLimit ? rateLimitZones(rateLimit) : ""}${tls ? securityHeaderMaps() : ""}$
         # Shared memory, so every worker sees the same failures (else each learns them alone).
         zone app 64k;
 ${servers.join("\n")}
-        # Reuse connections to the app instead of a TCP handshake per request.
+${opts.upstreamKeepalive === false ? `        # A connection per request: the balancer behind each server (kube-proxy) picks once per connection.
+` : `        # Reuse connections to the app instead of a TCP handshake per request.
         keepalive 16;
         # Below Node's default 5s keep-alive: nginx closes an idle connection before the app does,
         # so a request is never written into a socket the app is closing.
         keepalive_timeout 4s;
-    }
+`}    }
 ${proxyServer}
 ${health}
         location / {

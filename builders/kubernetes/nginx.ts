@@ -40,13 +40,16 @@ export class Edge extends pulumi.ComponentResource {
         super("devsecops:kubernetes:Edge", name, {}, opts);
         const { scope } = args;
         const at: Place = { scope, parent: this, prefix: name, namespace: KUBE_NAMESPACES.edge, tier: "edge" };
-        const upstreams: NginxUpstream[] = args.regions.map((r, i) => ({ name: r.name, host: r.host, port: CONTAINER_PORTS.app, backup: i > 0 }));
+        // One line per region (its Service), never marked down (maxFails 0): one pod being replaced must
+        // not swing every request to the backup region, which answers only what region 1 cannot.
+        const upstreams: NginxUpstream[] = args.regions.map((r, i) => ({ name: r.name, host: r.host, port: CONTAINER_PORTS.app, backup: i > 0, maxFails: 0 }));
         const conf = edgeConf({
             upstreams,
             // The learner types the host port kind maps to the NodePort.
             tls: args.tls ? { redirectPort: args.tls.redirectPort } : undefined,
             rateLimit: args.rateLimit,
             readOnlyRoot: scope.hardening,
+            upstreamKeepalive: false,
             ...(args.exporter ? { statusPort: METRICS_PORTS.nginxStatus } : {}),
         });
         const confMap = configMap(at, "nginx-conf", { [EDGE_FILES.conf]: conf });

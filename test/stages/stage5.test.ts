@@ -234,7 +234,7 @@ describe("stage 5 (Cloud-native) on Kubernetes", () => {
         assert.match(conf, /listen 8443 ssl/);
         assert.match(conf, /return 301 https:\/\/localhost:8443\$request_uri/);
         assert.match(conf, /limit_req_status 429/);
-        assert.match(conf, new RegExp(`server app\\.${app}\\.svc\\.cluster\\.local:8080 max_fails=1 fail_timeout=5s;`));
+        assert.match(conf, new RegExp(`server app\\.${app}\\.svc\\.cluster\\.local:8080 max_fails=0 fail_timeout=5s;`));
         assert.doesNotMatch(conf, /backup|stub_status/, "one region, no metrics in stage 5");
         const tlsSecret = object(run, KUBE_TYPES.secret, edge, "nginx-tls");
         assert.match(tlsSecret.inputs.stringData["tls.key"], /PRIVATE KEY/);

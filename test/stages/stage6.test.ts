@@ -40,8 +40,8 @@ describe("stage 6 (Enterprise) on Kubernetes", () => {
         const conf = object(run, KUBE_TYPES.configMap, edge, "nginx-conf").inputs.data["nginx.conf"];
         const servers = conf.split("\n").filter((l: string) => /^\s+server \S+:\d+ /.test(l)).map((l: string) => l.trim());
         assert.deepEqual(servers, [
-            `server app.${app}.svc.cluster.local:8080 max_fails=1 fail_timeout=5s;  # region-1`,
-            `server app.${appRegion2}.svc.cluster.local:8080 max_fails=1 fail_timeout=5s backup;  # region-2`,
+            `server app.${app}.svc.cluster.local:8080 max_fails=0 fail_timeout=5s;  # region-1`,
+            `server app.${appRegion2}.svc.cluster.local:8080 max_fails=0 fail_timeout=5s backup;  # region-2`,
         ]);
         assert.match(conf, /proxy_next_upstream error timeout http_502 http_503 http_504;/);
     });
@@ -74,6 +74,16 @@ describe("stage 6 (Enterprise) on Kubernetes", () => {
         assert.deepEqual(jobs.nginx.dns_sd_configs[0].names, [`nginx-pods.${edge}.svc.cluster.local`]);
         assert.equal(jobs.nginx.dns_sd_configs[0].port, 9113);
         assert.equal(object(run, KUBE_TYPES.service, ops, "prometheus").inputs.spec.type, "ClusterIP");
+    });
+
+    it("renders the edge as the kube-proxy stand-in test runs it: a connection per request, regions never marked down, one worker", () => {
+        const conf = object(run, KUBE_TYPES.configMap, KUBE_NAMESPACES.edge, "nginx-conf").inputs.data["nginx.conf"] as string;
+        assert.doesNotMatch(conf, /^\s*keepalive \d+;/m, "no upstream keep-alive: kube-proxy balances per connection");
+        const servers = conf.match(/^\s*server \S+:8080 .*$/gm) ?? [];
+        assert.equal(servers.length, 2);
+        for (const line of servers) assert.match(line, /max_fails=0/);
+        assert.match(servers[1], / backup;/);
+        assert.match(conf, /^worker_processes 1;$/m);
     });
 
     it("runs chaos on a schedule with a Role that may get, list and delete pods in the app namespace, nothing more", () => {
