@@ -27,7 +27,7 @@ export const stage3: StageProfile = {
             "curl -si {entry}/api/items?limit=5 a few times: X-Upstream and X-Instance change from request to request.",
             "Create an item (curl -s -X POST {entry}/api/items -H 'content-type: application/json' -d '{\"name\":\"cached\"}'), read it twice: X-Cache goes miss, then hit.",
             "Kill an instance under load (docker kill {firstInstance} while a loop of curl runs): no request fails, Nginx retries the next one.",
-            "The database is no longer published: psql -h localhost -p 5432 fails from the host.",
+            "The database is no longer published: psql -h localhost -p {db} (stage 2's port) fails from the host.",
         ],
         lessons: [
             "Traffic is plain HTTP, even at the edge.",

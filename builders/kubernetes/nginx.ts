@@ -104,7 +104,8 @@ export class Edge extends pulumi.ComponentResource {
             dependsOn: args.dependsOn,
         });
 
-        // NodePort, never LoadBalancer: kind has no load balancer and Pulumi would wait forever.
+        // NodePort, never LoadBalancer: kind has no load balancer; Pulumi waits ten minutes for an
+        // address that never comes, then fails the update.
         const port = args.tls
             ? { name: "https", port: NGINX_TLS_PORT, targetPort: NGINX_TLS_PORT, nodePort: args.tls.nodePort, protocol: "TCP" }
             : { name: "http", port: CONTAINER_PORTS.nginx, targetPort: CONTAINER_PORTS.nginx, nodePort: args.httpNodePort, protocol: "TCP" };
@@ -113,7 +114,9 @@ export class Edge extends pulumi.ComponentResource {
             spec: {
                 type: "NodePort",
                 selector: selectorOf(SERVICES.nginx),
-                // Keeps the client's address, so the rate limit counts clients and not the node.
+                // Keeps the source address the node saw (on a real cluster a client's or a load
+                // balancer's), so the rate limit counts clients. Behind kind's port mapping every laptop
+                // client arrives from the one proxy address: on kind they share one limit.
                 externalTrafficPolicy: "Local",
                 ports: [port],
             },
