@@ -192,6 +192,15 @@ async function status(engine: LabEngine, deps: LabDeps): Promise<number> {
     for (const s of live) {
         const outputs: Outputs = await engine.outputs(s.stage);
         for (const url of (outputs.entryPoints as string[] | undefined) ?? []) io.out(`  open: ${url}`);
+        // The state says it runs; Docker may not (a daemon restart or a reboot stops what stages 1-2
+        // do not restart, and an emptied dev-mode Vault): say so, with the one command that fixes it.
+        if (profileOf(s.stage).target === "docker") {
+            const running = await deps.containers(await labConfig(engine, s.stage)).catch(() => undefined);
+            if (running !== undefined && running.length === 0) {
+                io.out(`  but none of its containers runs (Docker restarted, or the laptop rebooted?): npm run lab -- up ${s.stage} starts them again` +
+                    `${profileOf(s.stage).secretsFrom === "vault" ? `, and npm run lab -- reset ${s.stage} refills Vault` : ""}`);
+            }
+        }
     }
     if (live.length === 0) io.out("no stage is running: npm run lab -- up 1");
     return EXIT.ok;

@@ -58,7 +58,9 @@ export async function automationEngine(plan: WorkspacePlan): Promise<LabEngine> 
             });
         },
         async up(stage, onOutput) {
-            const result = await (await stack(stage)).up({ onOutput, color }).catch(failed("up", stage));
+            // refresh: read what really runs first. Without it a container Docker stopped (a daemon
+            // restart, a reboot) still counts as running in the state, and up says "no changes".
+            const result = await (await stack(stage)).up({ onOutput, color, refresh: true }).catch(failed("up", stage));
             return { outputs: plain(result.outputs), changes: (result.summary.resourceChanges ?? {}) as Record<string, number> };
         },
         async preview(stage, policy, onOutput) {

@@ -94,7 +94,7 @@ export function commandLine(action: PulumiAction, stage: StageNumber, root = REP
     const rel = (p: string) => path.relative(root, p);
     switch (action) {
         case "up":
-            return `pulumi up ${stack} --yes`;
+            return `pulumi up ${stack} --refresh --yes`;
         case "preview": {
             const policy = policyPlan(stage, root);
             return `pulumi preview ${stack} --policy-pack ${rel(policy.policyPacks[0])} --policy-pack-config ${rel(policy.policyPackConfigs[0])}`;

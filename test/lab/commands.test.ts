@@ -28,6 +28,8 @@ function harness(opts: {
     outputs?: Record<string, unknown>;
     config?: Record<string, string>;
     failUp?: Error;
+    /** What `docker ps` lists for a stage (default: one app container up). */
+    containers?: string[];
 } = {}): Harness {
     const out: string[] = [];
     const err: string[] = [];
@@ -92,7 +94,7 @@ function harness(opts: {
             return [`APP_INSTANCE=${source.name}`];
         },
         async containers(lab) {
-            return [`devsecops-s${lab.profile.stage}-app-1  Up 3 seconds`];
+            return opts.containers ?? [`devsecops-s${lab.profile.stage}-app-1  Up 3 seconds`];
         },
         async diff(a, b) {
             calls.push(`diff ${a} ${b}`);
@@ -173,7 +175,7 @@ describe("lab CLI: commands over a fake engine", () => {
             const h = harness();
             assert.equal(await runLab(["up", "3"], h.deps), EXIT.ok);
             assert.deepEqual(h.calls, ["probe pulumi", "probe docker", "engine", "stacks", "up 3", "progress Updating (stage3)", "config 3"]);
-            assert.equal(h.out[0], "bringing up stage 3 (Scaling and isolation): pulumi up --stack stage3 --yes");
+            assert.equal(h.out[0], "bringing up stage 3 (Scaling and isolation): pulumi up --stack stage3 --refresh --yes");
             const text = h.out.join("\n");
             assert.match(text, /stage 3 \(Scaling and isolation\) is up in 1m 23s \(12 create\)/);
             assert.match(text, /runs: {3}1 containers\n {4}devsecops-s3-app-1 {2}Up 3 seconds/);
@@ -258,6 +260,15 @@ describe("lab CLI: commands over a fake engine", () => {
             assert.ok(h.out.includes("  stage 3 (Scaling and isolation): never brought up"));
             assert.ok(h.out.includes("  open: http://localhost:8082"));
             assert.equal(h.out.length, 2 + STAGES.size);
+        });
+
+        it("status says when the state says running but Docker runs none of the stage's containers", async () => {
+            const h = harness({ running: { 4: 60 }, containers: [] });
+            assert.equal(await runLab(["status"], h.deps), EXIT.ok);
+            assert.ok(h.out.includes("  but none of its containers runs (Docker restarted, or the laptop rebooted?): npm run lab -- up 4 starts them again, and npm run lab -- reset 4 refills Vault"), h.out.join("\n"));
+            const fine = harness({ running: { 4: 60 } });
+            await runLab(["status"], fine.deps);
+            assert.ok(!fine.out.some((l) => l.includes("none of its containers")));
         });
 
         it("diff needs neither Pulumi nor Docker", async () => {

@@ -77,7 +77,7 @@ describe("lab CLI: what it prepares for Pulumi (pure)", () => {
         });
 
         it("prints the pulumi command a learner could type instead", () => {
-            assert.equal(commandLine("up", 2), "pulumi up --stack stage2 --yes");
+            assert.equal(commandLine("up", 2), "pulumi up --stack stage2 --refresh --yes");
             assert.equal(commandLine("destroy", 2), "pulumi destroy --stack stage2 --yes");
             assert.equal(commandLine("preview", 3),
                 "pulumi preview --stack stage3 --policy-pack policy-pack --policy-pack-config policy-pack/config/stage3.json");
