@@ -20,6 +20,9 @@ import { itemRoutes } from "./routes/items";
 import { pageRoutes } from "./routes/page";
 import { validatorCompiler } from "./schemas";
 
+/** The routes a kubelet, a health check or Prometheus calls, not a user: never counted as traffic. */
+const OPERATIONS_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
+
 /** Bodies are small JSON objects; anything larger is refused with 413 before it is parsed (the edge refuses it first). */
 export const BODY_LIMIT = HTTP_LIMITS.bodyBytes;
 
@@ -111,8 +114,12 @@ export function buildApp(config: AppConfig, deps: AppDeps = {}): FastifyInstance
     app.addHook("onResponse", async (request, reply) => {
         const route = request.routeOptions.url ?? "(unmatched)";
         const labels = { method: request.method, route, status_code: String(reply.statusCode) };
-        metrics.httpRequests.inc(labels);
-        metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+        // The golden signals measure the product: probes (every few seconds, always fast and fine)
+        // and scrapes would dilute the error ratio and the latency an SLO is read off.
+        if (!OPERATIONS_ROUTES.has(route)) {
+            metrics.httpRequests.inc(labels);
+            metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+        }
         const line = {
             method: request.method,
             url: request.url.slice(0, 200),

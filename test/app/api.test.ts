@@ -210,6 +210,8 @@ describe("app: the JSON API against a real primary, replica and Redis", function
             assert.match(text, /^http_requests_total\{method="POST",route="\/api\/items",status_code="201"\} \d+/m);
             assert.match(text, /^http_requests_total\{method="GET",route="\/api\/items\/:id",status_code="400"\} \d+/m);
             assert.match(text, /^http_request_duration_seconds_bucket\{le="0.1",method="GET",route="\/api\/items\/:id",status_code="200"\} \d+/m);
+            // Probes and scrapes are operations, not the product: the SLO is read off the product's requests.
+            assert.doesNotMatch(text, /^http_request(s_total|_duration_seconds_count)\{[^}]*route="\/(healthz|readyz|metrics)"/m);
             assert.match(text, /^app_cache_lookups_total\{result="hit"\} [1-9]/m);
             assert.match(text, /^app_cache_lookups_total\{result="miss"\} [1-9]/m);
             assert.match(text, /^app_db_reads_total\{node="replica"\} [1-9]/m);
