@@ -9,6 +9,8 @@ export const USAGE = `usage: npm run lab -- <command> [stage] [--yes]
   down [stage]      tear a stage down (default: the running one)
   reset <stage>     down, then up
   status            which stage runs, its URLs
+  output <stage> [name] [--show-secrets]
+                    a running stage's outputs, or one alone: npm run -s lab -- output 4 edgeCertificate > lab.crt
   diff <A> <B>      what changes from stage A to stage B (resources, profile, policies)
 
 stages: ${STAGE_NUMBERS.join(", ")}   e.g. npm run lab -- up 1`;
@@ -17,13 +19,14 @@ export type LabCommand =
     | { readonly name: "up" | "preview" | "reset"; readonly stage: StageNumber; readonly yes: boolean }
     | { readonly name: "verify" | "down"; readonly stage?: StageNumber; readonly yes: boolean }
     | { readonly name: "status"; readonly yes: boolean }
+    | { readonly name: "output"; readonly stage: StageNumber; readonly key?: string; readonly showSecrets: boolean; readonly yes: boolean }
     | { readonly name: "diff"; readonly from: StageNumber; readonly to: StageNumber; readonly yes: boolean }
     | { readonly name: "help"; readonly yes: boolean };
 
 /** A mistake on the command line: one line, and the usage. */
 export class UsageError extends Error {}
 
-const COMMANDS = ["up", "preview", "verify", "down", "reset", "status", "diff", "help"] as const;
+const COMMANDS = ["up", "preview", "verify", "down", "reset", "status", "output", "diff", "help"] as const;
 
 /** "3", "stage3": a stage of the journey; anything else says what is allowed. */
 export function parseStage(raw: string): StageNumber {
@@ -38,7 +41,7 @@ export function parseStage(raw: string): StageNumber {
 export function parseArgs(argv: readonly string[]): LabCommand {
     const flags = argv.filter((a) => a.startsWith("-"));
     const words = argv.filter((a) => !a.startsWith("-"));
-    const unknownFlag = flags.find((f) => !["--yes", "-y", "--help", "-h"].includes(f));
+    const unknownFlag = flags.find((f) => !["--yes", "-y", "--help", "-h", "--show-secrets"].includes(f));
     if (unknownFlag) throw new UsageError(`unknown option ${unknownFlag}`);
     const yes = flags.includes("--yes") || flags.includes("-y");
     if (flags.includes("--help") || flags.includes("-h") || words.length === 0) return { name: "help", yes };
@@ -63,6 +66,14 @@ export function parseArgs(argv: readonly string[]): LabCommand {
         case "status":
             arity(0, 0);
             return { name: "status", yes };
+        case "output": {
+            if (rest.length === 0) throw new UsageError("output needs a stage, e.g. npm run lab -- output 4 edgeCertificate");
+            if (rest.length > 2) throw new UsageError(`output takes a stage and at most one output's name, got: ${rest.join(" ")}`);
+            if (flags.includes("--show-secrets") && rest.length < 2) {
+                throw new UsageError("--show-secrets prints one output: name it, e.g. npm run lab -- output 1 databasePassword --show-secrets");
+            }
+            return { name: "output", stage: parseStage(rest[0]), key: rest[1], showSecrets: flags.includes("--show-secrets"), yes };
+        }
         case "diff": {
             arity(2, 2);
             return { name: "diff", from: parseStage(rest[0]), to: parseStage(rest[1]), yes };

@@ -130,6 +130,10 @@ async function run(command: LabCommand, deps: LabDeps): Promise<number> {
         case "status":
             await requireAll(deps, ["pulumi"]);
             return status(await deps.engine(), deps);
+        case "output": {
+            await requireAll(deps, ["pulumi"]);
+            return output(command.stage, command.key, command.showSecrets, await deps.engine(), deps);
+        }
         case "verify": {
             await requireAll(deps, ["pulumi"]);
             const engine = await deps.engine();
@@ -203,6 +207,33 @@ async function status(engine: LabEngine, deps: LabDeps): Promise<number> {
         }
     }
     if (live.length === 0) io.out("no stage is running: npm run lab -- up 1");
+    return EXIT.ok;
+}
+
+/**
+ * A running stage's outputs through the lab's own backend and passphrase (a bare `pulumi stack
+ * output` needs both set by hand). One named output alone prints just its value, for a pipe.
+ */
+async function output(stage: StageNumber, key: string | undefined, showSecrets: boolean, engine: LabEngine, deps: LabDeps): Promise<number> {
+    const { io } = deps;
+    const state = (await engine.stacks()).find((s) => s.stage === stage);
+    if (!state || state.resources === 0) throw new LabError(`${name(stage)} is not running, so it has no outputs: npm run lab -- up ${stage}`);
+    const outputs = await engine.outputs(stage);
+    const secrets = new Set(await engine.secretOutputs(stage));
+    const text = (value: unknown) => Array.isArray(value) ? value.map(String) : [typeof value === "string" ? value : JSON.stringify(value)];
+    if (key !== undefined) {
+        if (!(key in outputs)) throw new LabError(`${name(stage)} has no output "${key}": use one of ${Object.keys(outputs).sort().join(", ")}`);
+        if (secrets.has(key) && !showSecrets) throw new LabError(`${key} is a secret: npm run lab -- output ${stage} ${key} --show-secrets`);
+        text(outputs[key]).forEach((l) => io.out(l));
+        return EXIT.ok;
+    }
+    for (const k of Object.keys(outputs).sort()) {
+        const value = outputs[k];
+        if (secrets.has(k)) io.out(`${k}: [secret] (npm run lab -- output ${stage} ${k} --show-secrets)`);
+        else if (Array.isArray(value)) [`${k}:`, ...value.map((v) => `  - ${String(v)}`)].forEach((l) => io.out(l));
+        else if (typeof value === "string" && value.includes("\n")) io.out(`${k}: (${value.trim().split("\n").length} lines: npm run lab -- output ${stage} ${k})`);
+        else io.out(`${k}: ${text(value)[0]}`);
+    }
     return EXIT.ok;
 }
 

@@ -25,6 +25,8 @@ export interface LabEngine {
     preview(stage: StageNumber, policy: PolicyPlan, onOutput: (text: string) => void): Promise<{ changes: Record<string, number> }>;
     destroy(stage: StageNumber, onOutput: (text: string) => void): Promise<void>;
     outputs(stage: StageNumber): Promise<Outputs>;
+    /** The names of the outputs the program made Pulumi secrets. */
+    secretOutputs(stage: StageNumber): Promise<string[]>;
     /** The stack's configuration, "devsecops:key" -> value (Pulumi.stageN.yaml plus what the user set). */
     config(stage: StageNumber): Promise<Record<string, string>>;
 }
@@ -72,6 +74,10 @@ export async function automationEngine(plan: WorkspacePlan): Promise<LabEngine> 
         },
         async outputs(stage) {
             return plain(await (await stack(stage)).outputs());
+        },
+        async secretOutputs(stage) {
+            const all = await (await stack(stage)).outputs();
+            return Object.entries(all).filter(([, v]) => (v as { secret?: boolean }).secret).map(([k]) => k);
         },
         async config(stage) {
             const all = await (await stack(stage)).getAllConfig();

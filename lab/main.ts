@@ -32,8 +32,9 @@ async function main(): Promise<number> {
         },
         async engine() {
             if (plan.stateDir) fs.mkdirSync(plan.stateDir, { recursive: true });
+            // On stderr: stdout may be a value piped into a file (npm run -s lab -- output 4 edgeCertificate > lab.crt).
             const endpoint = await dockerEndpoint(runCommand, process.env);
-            if (endpoint) process.stdout.write(`lab: Docker at ${endpoint}${process.env.DOCKER_HOST ? " (DOCKER_HOST)" : " (the docker CLI's current context), handed to Pulumi as DOCKER_HOST"}\n`);
+            if (endpoint) process.stderr.write(`lab: Docker at ${endpoint}${process.env.DOCKER_HOST ? " (DOCKER_HOST)" : " (the docker CLI's current context), handed to Pulumi as DOCKER_HOST"}\n`);
             return automationEngine(withDockerEndpoint(plan, endpoint));
         },
         async readEnv(source) {

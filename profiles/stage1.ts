@@ -27,7 +27,7 @@ export const stage1: StageProfile = {
             "network; both publish their ports so you can reach them. It works, and nothing protects it.",
         tryThis: [
             "Open {entry} and create an item; the page names the instance and the database node.",
-            "Connect to the database from the host: psql -h localhost -p {db} -U lab_owner lab (password: pulumi stack output --show-secrets databasePassword).",
+            "Connect to the database from the host: psql -h localhost -p {db} -U lab_owner lab (password: npm run lab -- output 1 databasePassword --show-secrets).",
             "Stop the app (docker stop {instances}) and reload {entry}: the product is gone. That is a single point of failure.",
         ],
         lessons: [

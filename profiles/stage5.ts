@@ -30,7 +30,7 @@ export const stage5: StageProfile = {
             "from the primary; Redis, Vault and Nginx come as before; every namespace denies all traffic in " +
             "and out except the flows the app needs; Nginx's NodePort is the only way in.",
         tryThis: [
-            "Open {entry} (accept the self-signed certificate, or pulumi stack output edgeCertificate > lab.crt; curl --cacert lab.crt {entry}).",
+            "Open {entry} (accept the self-signed certificate, or npm run -s lab -- output 5 edgeCertificate > lab.crt; curl --cacert lab.crt {entry}).",
             "kubectl get pods -A -l devsecops-journey/project=devsecops-journey -o wide: every tier in its own namespace.",
             "Delete one app pod (kubectl -n {appNamespace} delete \"$(kubectl -n {appNamespace} get pods -l devsecops-journey/service=app -o name | head -1)\") and watch the Deployment replace it: kubectl -n {appNamespace} get pods -w.",
             "Load it (for i in $(seq 2000); do curl -sk -o /dev/null {entry}/api/items; done) and watch the autoscaler: kubectl -n {appNamespace} get hpa -w.",

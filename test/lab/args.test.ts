@@ -27,7 +27,15 @@ describe("lab CLI: arguments", () => {
 
     it("refuses an unknown command, naming the known ones", () => {
         assert.throws(() => parseArgs(["launch", "1"]), (e: Error) =>
-            e instanceof UsageError && e.message === 'unknown command "launch": use one of up, preview, verify, down, reset, status, diff');
+            e instanceof UsageError && e.message === 'unknown command "launch": use one of up, preview, verify, down, reset, status, output, diff');
+    });
+
+    it("parses output with a stage, an optional output's name and --show-secrets only with a name", () => {
+        assert.deepEqual(parseArgs(["output", "4"]), { name: "output", stage: 4, key: undefined, showSecrets: false, yes: false });
+        assert.deepEqual(parseArgs(["output", "1", "databasePassword", "--show-secrets"]), { name: "output", stage: 1, key: "databasePassword", showSecrets: true, yes: false });
+        assert.throws(() => parseArgs(["output"]), /output needs a stage/);
+        assert.throws(() => parseArgs(["output", "1", "--show-secrets"]), /--show-secrets prints one output: name it/);
+        assert.throws(() => parseArgs(["output", "1", "a", "b"]), /at most one output's name/);
     });
 
     it("refuses an unknown option", () => {

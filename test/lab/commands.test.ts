@@ -28,6 +28,7 @@ function harness(opts: {
     outputs?: Record<string, unknown>;
     config?: Record<string, string>;
     failUp?: Error;
+    secretOutputs?: string[];
     /** What `docker ps` lists for a stage (default: one app container up). */
     containers?: string[];
 } = {}): Harness {
@@ -62,6 +63,10 @@ function harness(opts: {
         async outputs(stage) {
             calls.push(`outputs ${stage}`);
             return opts.outputs ?? { entryPoints: [`http://localhost:${8080 + stage}`] };
+        },
+        async secretOutputs(stage) {
+            calls.push(`secretOutputs ${stage}`);
+            return opts.secretOutputs ?? [];
         },
         async config(stage) {
             calls.push(`config ${stage}`);
@@ -110,7 +115,7 @@ describe("lab CLI: commands over a fake engine", () => {
         it("an unknown command", async () => {
             const h = harness();
             assert.equal(await runLab(["deploy", "1"], h.deps), EXIT.usage);
-            assert.deepEqual(h.err, ['lab: unknown command "deploy": use one of up, preview, verify, down, reset, status, diff', "run `npm run lab -- help` for the commands"]);
+            assert.deepEqual(h.err, ['lab: unknown command "deploy": use one of up, preview, verify, down, reset, status, output, diff', "run `npm run lab -- help` for the commands"]);
             assert.deepEqual(h.calls, []);
         });
 
@@ -269,6 +274,30 @@ describe("lab CLI: commands over a fake engine", () => {
             const fine = harness({ running: { 4: 60 } });
             await runLab(["status"], fine.deps);
             assert.ok(!fine.out.some((l) => l.includes("none of its containers")));
+        });
+
+        it("output lists a running stage's outputs through the lab's backend, secrets hidden unless named and asked for", async () => {
+            const outputs = { entryPoints: ["https://localhost:8443"], databasePassword: "s3cret", edgeCertificate: "-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n", stage: 4 };
+            const run = async (args: string[]) => { const h = harness({ running: { 4: 60 }, outputs, secretOutputs: ["databasePassword"] }); const code = await runLab(args, h.deps); return { ...h, code }; };
+            const all = await run(["output", "4"]);
+            assert.equal(all.code, EXIT.ok);
+            assert.deepEqual(all.out, [
+                "databasePassword: [secret] (npm run lab -- output 4 databasePassword --show-secrets)",
+                "edgeCertificate: (3 lines: npm run lab -- output 4 edgeCertificate)",
+                "entryPoints:", "  - https://localhost:8443",
+                "stage: 4",
+            ]);
+            const cert = await run(["output", "4", "edgeCertificate"]);
+            assert.equal(cert.out.join("\n"), outputs.edgeCertificate, "the value alone, for > lab.crt");
+            const hidden = await run(["output", "4", "databasePassword"]);
+            assert.equal(hidden.code, EXIT.failed);
+            assert.deepEqual(hidden.err, ["lab: databasePassword is a secret: npm run lab -- output 4 databasePassword --show-secrets"]);
+            const shown = await run(["output", "4", "databasePassword", "--show-secrets"]);
+            assert.deepEqual([shown.code, shown.out], [EXIT.ok, ["s3cret"]]);
+            const down = harness({});
+            assert.equal(await runLab(["output", "2"], down.deps), EXIT.failed);
+            assert.match(down.err[0], /^lab: stage 2 \(Early growth\) is not running, so it has no outputs: npm run lab -- up 2$/);
+            assert.ok(!down.calls.some((c) => c.startsWith("outputs")), "no stack created to find out");
         });
 
         it("diff needs neither Pulumi nor Docker", async () => {
