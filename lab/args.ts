@@ -9,6 +9,7 @@ export const USAGE = `usage: npm run lab -- <command> [stage] [--yes]
   down [stage]      tear a stage down (default: the running one)
   reset <stage>     down, then up
   status            which stage runs, its URLs
+  pull <stage>      pull every image the stage needs ahead (and into the kind node for 5-6)
   output <stage> [name] [--show-secrets]
                     a running stage's outputs, or one alone: npm run -s lab -- output 4 edgeCertificate > lab.crt
   diff <A> <B>      what changes from stage A to stage B (resources, profile, policies)
@@ -16,7 +17,7 @@ export const USAGE = `usage: npm run lab -- <command> [stage] [--yes]
 stages: ${STAGE_NUMBERS.join(", ")}   e.g. npm run lab -- up 1`;
 
 export type LabCommand =
-    | { readonly name: "up" | "preview" | "reset"; readonly stage: StageNumber; readonly yes: boolean }
+    | { readonly name: "up" | "preview" | "reset" | "pull"; readonly stage: StageNumber; readonly yes: boolean }
     | { readonly name: "verify" | "down"; readonly stage?: StageNumber; readonly yes: boolean }
     | { readonly name: "status"; readonly yes: boolean }
     | { readonly name: "output"; readonly stage: StageNumber; readonly key?: string; readonly showSecrets: boolean; readonly yes: boolean }
@@ -26,7 +27,7 @@ export type LabCommand =
 /** A mistake on the command line: one line, and the usage. */
 export class UsageError extends Error {}
 
-const COMMANDS = ["up", "preview", "verify", "down", "reset", "status", "output", "diff", "help"] as const;
+const COMMANDS = ["up", "preview", "verify", "down", "reset", "status", "output", "pull", "diff", "help"] as const;
 
 /** "3", "stage3": a stage of the journey; anything else says what is allowed. */
 export function parseStage(raw: string): StageNumber {
@@ -57,6 +58,7 @@ export function parseArgs(argv: readonly string[]): LabCommand {
         case "up":
         case "preview":
         case "reset":
+        case "pull":
             arity(1, 1);
             return { name: command, stage: parseStage(rest[0]), yes };
         case "verify":

@@ -10,6 +10,8 @@ import { LabCommand, USAGE, UsageError, parseArgs } from "./args";
 import { formatResult, runChecks } from "./checks";
 import { LabError } from "./errors";
 import type { LabEngine, Outputs, StackState } from "./engine";
+import type { StageNeeds } from "./needs";
+import { KUBERNETES } from "../program/names";
 import {
     EnvSource, PolicyPlan, Requirement, WorkspacePlan, appEnvSources, commandLine, decideUp, policyPlan, requirementsOf, verifyTarget,
 } from "./plan";
@@ -40,6 +42,10 @@ export interface LabDeps {
     containers(lab: LabConfig): Promise<string[]>;
     /** The stage-to-stage diff, as text (runs the program under mocks; loaded lazily). */
     diff(from: StageNumber, to: StageNumber): Promise<string>;
+    /** What a stage needs of the machine (lab/needs.ts, from the program under mocks; loaded lazily). */
+    needs(stage: StageNumber): Promise<StageNeeds>;
+    /** Runs a command with its output streamed to the learner; resolves to its exit code. */
+    exec(command: string, args: readonly string[]): Promise<number>;
     now(): number;
 }
 
@@ -130,6 +136,8 @@ async function run(command: LabCommand, deps: LabDeps): Promise<number> {
         case "status":
             await requireAll(deps, ["pulumi"]);
             return status(await deps.engine(), deps);
+        case "pull":
+            return pull(command.stage, deps);
         case "output": {
             await requireAll(deps, ["pulumi"]);
             return output(command.stage, command.key, command.showSecrets, await deps.engine(), deps);
@@ -207,6 +215,28 @@ async function status(engine: LabEngine, deps: LabDeps): Promise<number> {
         }
     }
     if (live.length === 0) io.out("no stage is running: npm run lab -- up 1");
+    return EXIT.ok;
+}
+
+/**
+ * Pulls every image a stage needs ahead of a workshop (a room behind one address meets Docker Hub's
+ * anonymous pull limit), and for a Kubernetes stage loads them into the kind node too: its
+ * containerd pulls on its own otherwise, a second time.
+ */
+async function pull(stage: StageNumber, deps: LabDeps): Promise<number> {
+    const { io } = deps;
+    const kubernetes = profileOf(stage).target === "kubernetes";
+    await requireAll(deps, kubernetes ? ["docker", "kind"] : ["docker"]);
+    const { images } = await deps.needs(stage);
+    io.out(`pulling the ${images.length} images ${name(stage)} needs${kubernetes ? `, and loading them into the kind node` : ""}:`);
+    const failed: string[] = [];
+    for (const image of images) {
+        io.out(`  ${image}`);
+        if ((await deps.exec("docker", ["pull", image])) !== 0) { failed.push(image); continue; }
+        if (kubernetes && (await deps.exec("kind", ["load", "docker-image", image, "--name", KUBERNETES.clusterName])) !== 0) failed.push(image);
+    }
+    if (failed.length) throw new LabError(`could not pull ${failed.join(", ")} (the output above says why); the rest are in place`);
+    io.out(`all ${images.length} images of ${name(stage)} are in place`);
     return EXIT.ok;
 }
 

@@ -2,6 +2,7 @@
  * `npm run lab -- <command> [stage]`: wires the real pieces (the Automation API, the machine's
  * probes, docker inspect, the terminal) into the commands and exits with their code.
  */
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as readline from "node:readline/promises";
@@ -48,11 +49,22 @@ async function main(): Promise<number> {
             const r = await runCommand(command, args);
             return r.code === 0 ? r.stdout.split("\n").filter(Boolean).sort() : [];
         },
-        // Runs the program under mocks in this process: loaded only for `diff`, never for `up`.
+        // Runs the program under mocks in this process: loaded only for `diff` and `pull`, never for `up`.
         async diff(from, to) {
             const { diffText } = await import("./stages");
             return diffText(from, to);
         },
+        async needs(stage) {
+            const { recordStage } = await import("./stages");
+            const { stageNeeds } = await import("./needs");
+            const recorded = await recordStage(stage);
+            return stageNeeds(recorded.profile.target, recorded.resources);
+        },
+        exec: (command, args) => new Promise((resolve) => {
+            const child = spawn(command, [...args], { stdio: ["ignore", "inherit", "inherit"] });
+            child.on("error", () => resolve(127));
+            child.on("close", (code) => resolve(code ?? 1));
+        }),
         now: () => Date.now(),
     });
 }

@@ -13,6 +13,7 @@ import { StageNumber, StageProfile } from "../profiles/profile";
 import { CHECKS, checksFor } from "../profiles/verify";
 import { commandLine, stackName } from "../lab/plan";
 import { renderDiff, stageDiff } from "../lab/diff";
+import { stageNeeds } from "../lab/needs";
 import { renderMermaid } from "./mermaid";
 import { RecordedStage, recordStage } from "../lab/stages";
 
@@ -115,6 +116,21 @@ function runSection(stage: StageNumber): string {
     ].join("\n");
 }
 
+function needsSection(stage: StageNumber, recorded: RecordedStage): string {
+    const needs = stageNeeds(recorded.profile.target, recorded.resources);
+    const kubernetes = recorded.profile.target === "kubernetes";
+    const size = needs.cpus === undefined
+        ? "no limits: its containers may take what Docker gives them"
+        : `${needs.cpus} CPUs and ${needs.memoryMiB} MiB ${kubernetes ? "requested by its pods, plus kind's own control plane and metrics-server" : "at most (the sum of its containers' limits)"}`;
+    return [
+        "## What this stage needs",
+        "",
+        `- **Images** (${needs.images.length}; \`npm run lab -- pull ${stage}\` pulls them ahead${kubernetes ? " and loads them into the kind node, which would otherwise pull them again" : ""}): ${needs.images.map((i) => `\`${i}\``).join(", ")}. Behind one address a room of learners meets Docker Hub's anonymous pull limit: pull before the workshop.`,
+        `- **Host ports**: ${needs.ports.map((p) => `\`${p}\``).join(", ")}${kubernetes ? " (kind holds them as long as the cluster exists, after `down` too: stop or delete the cluster before a Docker stage)" : ""}.`,
+        `- **CPU and memory**: ${size}.`,
+    ].join("\n");
+}
+
 function topologySection(recorded: RecordedStage): string {
     const t = recorded.topology;
     const groups = t.target === "kubernetes" ? "namespaces" : "Docker networks";
@@ -161,6 +177,7 @@ export async function generatedSections(stage: StageNumber): Promise<{ name: str
         { name: "scenario", body: `## The scenario\n\n${profile.story.scenario}` },
         { name: "topology", body: topologySection(recorded) },
         { name: "run", body: runSection(stage) },
+        { name: "needs", body: needsSection(stage, recorded) },
         { name: "observe", body: observeSection(recorded) },
         { name: "policies", body: policiesSection(stage) },
     ];

@@ -29,6 +29,8 @@ function harness(opts: {
     config?: Record<string, string>;
     failUp?: Error;
     secretOutputs?: string[];
+    /** An image whose docker pull fails. */
+    failPull?: string;
     /** What `docker ps` lists for a stage (default: one app container up). */
     containers?: string[];
 } = {}): Harness {
@@ -105,6 +107,14 @@ function harness(opts: {
             calls.push(`diff ${a} ${b}`);
             return `Profile (1):\n- x`;
         },
+        async needs(stage) {
+            calls.push(`needs ${stage}`);
+            return { images: ["postgres:17.6-bookworm", "redis:7.4.5-alpine"], ports: [] };
+        },
+        async exec(command, args) {
+            calls.push(`exec ${command} ${args.join(" ")}`);
+            return opts.failPull && args.includes(opts.failPull) ? 1 : 0;
+        },
         now: () => clock,
     };
     return { deps, out, err, calls, state };
@@ -115,7 +125,7 @@ describe("lab CLI: commands over a fake engine", () => {
         it("an unknown command", async () => {
             const h = harness();
             assert.equal(await runLab(["deploy", "1"], h.deps), EXIT.usage);
-            assert.deepEqual(h.err, ['lab: unknown command "deploy": use one of up, preview, verify, down, reset, status, output, diff', "run `npm run lab -- help` for the commands"]);
+            assert.deepEqual(h.err, ['lab: unknown command "deploy": use one of up, preview, verify, down, reset, status, output, pull, diff', "run `npm run lab -- help` for the commands"]);
             assert.deepEqual(h.calls, []);
         });
 
@@ -298,6 +308,19 @@ describe("lab CLI: commands over a fake engine", () => {
             assert.equal(await runLab(["output", "2"], down.deps), EXIT.failed);
             assert.match(down.err[0], /^lab: stage 2 \(Early growth\) is not running, so it has no outputs: npm run lab -- up 2$/);
             assert.ok(!down.calls.some((c) => c.startsWith("outputs")), "no stack created to find out");
+        });
+
+        it("pull pulls every image the stage needs, and for a Kubernetes stage loads it into the kind node", async () => {
+            const docker = harness();
+            assert.equal(await runLab(["pull", "3"], docker.deps), EXIT.ok);
+            assert.deepEqual(docker.calls.filter((c) => c.startsWith("exec")), ["exec docker pull postgres:17.6-bookworm", "exec docker pull redis:7.4.5-alpine"]);
+            assert.ok(!docker.calls.includes("engine"), "no Pulumi needed");
+            const kube = harness();
+            assert.equal(await runLab(["pull", "5"], kube.deps), EXIT.ok);
+            assert.ok(kube.calls.includes("exec kind load docker-image redis:7.4.5-alpine --name devsecops-journey"));
+            const failing = harness({ failPull: "redis:7.4.5-alpine" });
+            assert.equal(await runLab(["pull", "3"], failing.deps), EXIT.failed);
+            assert.deepEqual(failing.err, ["lab: could not pull redis:7.4.5-alpine (the output above says why); the rest are in place"]);
         });
 
         it("diff needs neither Pulumi nor Docker", async () => {
