@@ -10,6 +10,7 @@ export const USAGE = `usage: npm run lab -- <command> [stage] [--yes]
   reset <stage>     down, then up
   status            which stage runs, its URLs
   pull <stage>      pull every image the stage needs ahead (and into the kind node for 5-6)
+  doctor            before a workshop: what every stage needs of this machine, and what to fix
   output <stage> [name] [--show-secrets]
                     a running stage's outputs, or one alone: npm run -s lab -- output 4 edgeCertificate > lab.crt
   diff <A> <B>      what changes from stage A to stage B (resources, profile, policies)
@@ -19,7 +20,7 @@ stages: ${STAGE_NUMBERS.join(", ")}   e.g. npm run lab -- up 1`;
 export type LabCommand =
     | { readonly name: "up" | "preview" | "reset" | "pull"; readonly stage: StageNumber; readonly yes: boolean }
     | { readonly name: "verify" | "down"; readonly stage?: StageNumber; readonly yes: boolean }
-    | { readonly name: "status"; readonly yes: boolean }
+    | { readonly name: "status" | "doctor"; readonly yes: boolean }
     | { readonly name: "output"; readonly stage: StageNumber; readonly key?: string; readonly showSecrets: boolean; readonly yes: boolean }
     | { readonly name: "diff"; readonly from: StageNumber; readonly to: StageNumber; readonly yes: boolean }
     | { readonly name: "help"; readonly yes: boolean };
@@ -27,7 +28,7 @@ export type LabCommand =
 /** A mistake on the command line: one line, and the usage. */
 export class UsageError extends Error {}
 
-const COMMANDS = ["up", "preview", "verify", "down", "reset", "status", "output", "pull", "diff", "help"] as const;
+const COMMANDS = ["up", "preview", "verify", "down", "reset", "status", "output", "pull", "doctor", "diff", "help"] as const;
 
 /** "3", "stage3": a stage of the journey; anything else says what is allowed. */
 export function parseStage(raw: string): StageNumber {
@@ -66,8 +67,9 @@ export function parseArgs(argv: readonly string[]): LabCommand {
             arity(0, 1);
             return { name: command, stage: rest[0] === undefined ? undefined : parseStage(rest[0]), yes };
         case "status":
+        case "doctor":
             arity(0, 0);
-            return { name: "status", yes };
+            return { name: command, yes };
         case "output": {
             if (rest.length === 0) throw new UsageError("output needs a stage, e.g. npm run lab -- output 4 edgeCertificate");
             if (rest.length > 2) throw new UsageError(`output takes a stage and at most one output's name, got: ${rest.join(" ")}`);

@@ -46,6 +46,10 @@ export interface LabDeps {
     needs(stage: StageNumber): Promise<StageNeeds>;
     /** Runs a command with its output streamed to the learner; resolves to its exit code. */
     exec(command: string, args: readonly string[]): Promise<number>;
+    /** The CPUs and memory Docker's engine has (docker info), or undefined without a running Docker. */
+    dockerResources(): Promise<{ cpus: number; memoryMiB: number } | undefined>;
+    /** Whether a host address:port is free to publish on. */
+    portFree(address: string, port: number): Promise<boolean>;
     now(): number;
 }
 
@@ -138,6 +142,8 @@ async function run(command: LabCommand, deps: LabDeps): Promise<number> {
             return status(await deps.engine(), deps);
         case "pull":
             return pull(command.stage, deps);
+        case "doctor":
+            return doctor(deps);
         case "output": {
             await requireAll(deps, ["pulumi"]);
             return output(command.stage, command.key, command.showSecrets, await deps.engine(), deps);
@@ -216,6 +222,47 @@ async function status(engine: LabEngine, deps: LabDeps): Promise<number> {
     }
     if (live.length === 0) io.out("no stage is running: npm run lab -- up 1");
     return EXIT.ok;
+}
+
+/**
+ * Before a workshop: one screen of what every stage needs, each line ok or what to fix. Needs no
+ * Pulumi state and creates nothing.
+ */
+async function doctor(deps: LabDeps): Promise<number> {
+    const { io } = deps;
+    const lines: { ok: boolean; text: string }[] = [];
+    const check = (ok: boolean, text: string) => lines.push({ ok, text });
+    for (const [need, what] of [["pulumi", "Pulumi CLI"], ["docker", "Docker"]] as const) {
+        const r = await deps.probe(need);
+        check(r.ok, r.ok ? `${what}: ${r.detail}` : r.message);
+    }
+    // One after the other: each runs the program under the recorder, which records one run at a time.
+    const all: { stage: StageNumber; needs: StageNeeds }[] = [];
+    for (const stage of STAGES.keys()) all.push({ stage, needs: await deps.needs(stage) });
+    const docker = await deps.dockerResources();
+    if (docker) {
+        const biggest = all.filter((a) => a.needs.cpus !== undefined).sort((a, b) => b.needs.cpus! - a.needs.cpus!)[0];
+        const enough = !biggest || (docker.cpus >= Math.ceil(biggest.needs.cpus!) && docker.memoryMiB >= biggest.needs.memoryMiB! + 1024);
+        check(enough, `Docker has ${docker.cpus} CPUs and ${Math.round(docker.memoryMiB / 1024 * 10) / 10} GiB` +
+            (biggest ? `; ${name(biggest.stage)} asks for ${biggest.needs.cpus} CPUs and ${biggest.needs.memoryMiB} MiB` +
+                (enough ? "" : ": give Docker more (Docker Desktop: Settings, Resources)") : ""));
+    }
+    const ports = new Map<string, StageNumber[]>();
+    for (const { stage, needs } of all) for (const p of needs.ports) ports.set(p, [...(ports.get(p) ?? []), stage]);
+    for (const [address, stages] of [...ports].sort()) {
+        const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
+        const free = await deps.portFree(host, port);
+        check(free, `port ${address} (stage${stages.length > 1 ? "s" : ""} ${stages.join(", ")}) ${free ? "is free" :
+            "is in use: stop what holds it (a running stage of the lab? npm run lab -- status; kind keeps 8443 and 8080 while its cluster exists), or choose another port in the stack's config"}`);
+    }
+    for (const [need, what] of [["kind", "kind cluster (stages 5-6)"]] as const) {
+        const r = await deps.probe(need);
+        check(r.ok, r.ok ? `${what}: ${r.detail}` : `stages 5-6: ${r.message}`);
+    }
+    for (const l of lines) io.out(`  ${l.ok ? "ok " : "FIX"}  ${l.text}`);
+    const fix = lines.filter((l) => !l.ok).length;
+    io.out(fix ? `${fix} thing${fix > 1 ? "s" : ""} to fix before every stage can come up` : "every stage can come up on this machine");
+    return fix ? EXIT.failed : EXIT.ok;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as readline from "node:readline/promises";
 import { runLab } from "./commands";
@@ -60,6 +61,17 @@ async function main(): Promise<number> {
             const recorded = await recordStage(stage);
             return stageNeeds(recorded.profile.target, recorded.resources);
         },
+        async dockerResources() {
+            const endpoint = await dockerEndpoint(runCommand, process.env);
+            const r = await runCommand("docker", [...(endpoint ? ["--host", endpoint] : []), "info", "--format", "{{.NCPU}} {{.MemTotal}}"]);
+            const [cpus, bytes] = r.code === 0 ? r.stdout.trim().split(/\s+/).map(Number) : [];
+            return cpus > 0 && bytes > 0 ? { cpus, memoryMiB: Math.round(bytes / 1024 / 1024) } : undefined;
+        },
+        portFree: (address, port) => new Promise((resolve) => {
+            const server = net.createServer();
+            server.once("error", () => resolve(false));
+            server.listen(port, address === "0.0.0.0" ? undefined : address, () => server.close(() => resolve(true)));
+        }),
         exec: (command, args) => new Promise((resolve) => {
             const child = spawn(command, [...args], { stdio: ["ignore", "inherit", "inherit"] });
             child.on("error", () => resolve(127));

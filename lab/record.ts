@@ -204,6 +204,19 @@ async function record(values: LabConfigValues): Promise<ProgramRun> {
  * bench times what `pulumi up` pays.
  */
 export async function recordRun(program: () => Record<string, any>): Promise<ProgramRun> {
+    // One registry of what is registered: two runs at once would each record the other's resources.
+    if (running) throw new Error("lab/record.ts records one program run at a time: await the run in progress first");
+    running = true;
+    try {
+        return await recordOne(program);
+    } finally {
+        running = false;
+    }
+}
+
+let running = false;
+
+async function recordOne(program: () => Record<string, any>): Promise<ProgramRun> {
     recorded = [];
     const withoutStacks = process.env.LAB_RECORD_WITHOUT_STACKS === "1" && process.env.LAB_RECORD_STACKS !== "1";
     const limit = Error.stackTraceLimit;

@@ -27,7 +27,7 @@ describe("lab CLI: arguments", () => {
 
     it("refuses an unknown command, naming the known ones", () => {
         assert.throws(() => parseArgs(["launch", "1"]), (e: Error) =>
-            e instanceof UsageError && e.message === 'unknown command "launch": use one of up, preview, verify, down, reset, status, output, pull, diff');
+            e instanceof UsageError && e.message === 'unknown command "launch": use one of up, preview, verify, down, reset, status, output, pull, doctor, diff');
     });
 
     it("parses output with a stage, an optional output's name and --show-secrets only with a name", () => {

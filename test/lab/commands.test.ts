@@ -31,6 +31,8 @@ function harness(opts: {
     secretOutputs?: string[];
     /** An image whose docker pull fails. */
     failPull?: string;
+    docker?: { cpus: number; memoryMiB: number };
+    busyPorts?: string[];
     /** What `docker ps` lists for a stage (default: one app container up). */
     containers?: string[];
 } = {}): Harness {
@@ -109,7 +111,18 @@ function harness(opts: {
         },
         async needs(stage) {
             calls.push(`needs ${stage}`);
-            return { images: ["postgres:17.6-bookworm", "redis:7.4.5-alpine"], ports: [] };
+            return {
+                images: ["postgres:17.6-bookworm", "redis:7.4.5-alpine"],
+                ports: stage >= 4 ? ["127.0.0.1:8443"] : ["127.0.0.1:8080"],
+                ...(stage >= 4 ? { cpus: 4.75, memoryMiB: 2304 } : {}),
+            };
+        },
+        async dockerResources() {
+            return opts.docker;
+        },
+        async portFree(address, port) {
+            calls.push(`portFree ${address}:${port}`);
+            return !(opts.busyPorts ?? []).includes(`${address}:${port}`);
         },
         async exec(command, args) {
             calls.push(`exec ${command} ${args.join(" ")}`);
@@ -125,7 +138,7 @@ describe("lab CLI: commands over a fake engine", () => {
         it("an unknown command", async () => {
             const h = harness();
             assert.equal(await runLab(["deploy", "1"], h.deps), EXIT.usage);
-            assert.deepEqual(h.err, ['lab: unknown command "deploy": use one of up, preview, verify, down, reset, status, output, pull, diff', "run `npm run lab -- help` for the commands"]);
+            assert.deepEqual(h.err, ['lab: unknown command "deploy": use one of up, preview, verify, down, reset, status, output, pull, doctor, diff', "run `npm run lab -- help` for the commands"]);
             assert.deepEqual(h.calls, []);
         });
 
@@ -321,6 +334,20 @@ describe("lab CLI: commands over a fake engine", () => {
             const failing = harness({ failPull: "redis:7.4.5-alpine" });
             assert.equal(await runLab(["pull", "3"], failing.deps), EXIT.failed);
             assert.deepEqual(failing.err, ["lab: could not pull redis:7.4.5-alpine (the output above says why); the rest are in place"]);
+        });
+
+        it("doctor checks what every stage needs, one line each, and says what to fix", async () => {
+            const good = harness({ docker: { cpus: 8, memoryMiB: 16_000 } });
+            assert.equal(await runLab(["doctor"], good.deps), EXIT.ok);
+            assert.equal(good.out.at(-1), "every stage can come up on this machine");
+            assert.ok(good.out.every((l, i, all) => i === all.length - 1 || l.startsWith("  ok ")), good.out.join("\n"));
+            assert.ok(!good.calls.includes("engine"), "no Pulumi state touched");
+            const bad = harness({ docker: { cpus: 2, memoryMiB: 2048 }, busyPorts: ["127.0.0.1:8443"], missing: { kind: MISSING.kindCluster } });
+            assert.equal(await runLab(["doctor"], bad.deps), EXIT.failed);
+            assert.ok(bad.out.includes("  FIX  Docker has 2 CPUs and 2 GiB; stage 4 (Shift-left security) asks for 4.75 CPUs and 2304 MiB: give Docker more (Docker Desktop: Settings, Resources)"), bad.out.join("\n"));
+            assert.ok(bad.out.some((l) => l.startsWith("  FIX  port 127.0.0.1:8443 (stages 4, 5, 6) is in use")), bad.out.join("\n"));
+            assert.ok(bad.out.includes(`  FIX  stages 5-6: ${MISSING.kindCluster}`));
+            assert.equal(bad.out.at(-1), "3 things to fix before every stage can come up");
         });
 
         it("diff needs neither Pulumi nor Docker", async () => {

@@ -46,3 +46,12 @@ describe("the recorder's one reach into Pulumi's SDK internals (lab/sdk-monitor.
         assert.deepEqual(first.secretPaths, [], ADAPTER);
     });
 });
+
+describe("the recorder", () => {
+    it("refuses a second run while one is in progress, instead of mixing their resources", async () => {
+        const first = recordRun(() => ({}));
+        await assert.rejects(recordRun(() => ({})), /records one program run at a time/);
+        await first;
+        await recordRun(() => ({}));
+    });
+});
