@@ -30,6 +30,15 @@ describe("the kind cluster files", () => {
         assert.equal(kind.networking.apiServerAddress, "127.0.0.1");
     });
 
+    it("pins the node image by digest, and keeps the chaos job's kubectl within one minor of it", () => {
+        const image: string = kind.nodes[0].image;
+        const m = /^kindest\/node:v1\.(\d+)\.\d+@sha256:[0-9a-f]{64}$/.exec(image);
+        assert.ok(m, `${image} is not pinned by digest`);
+        const kubectl = /:(\d+)\.(\d+)\.\d+$/.exec(String(SETTINGS.kubectlImage.default));
+        assert.ok(kubectl && kubectl[1] === "1" && Math.abs(Number(kubectl[2]) - Number(m[1])) <= 1,
+            `${SETTINGS.kubectlImage.default} is more than one minor from the node's 1.${m[1]}: kubectl's version skew policy`);
+    });
+
     it("spells out the pod network that pg_hba admits", () => {
         assert.equal(kind.networking.podSubnet, KUBERNETES.podCidr);
     });
