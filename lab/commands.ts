@@ -11,7 +11,7 @@ import { formatResult, runChecks } from "./checks";
 import { LabError } from "./errors";
 import type { LabEngine, Outputs, StackState } from "./engine";
 import type { StageNeeds } from "./needs";
-import { KUBERNETES } from "../program/names";
+import { KUBERNETES, SERVICES } from "../program/names";
 import {
     EnvSource, PolicyPlan, Requirement, WorkspacePlan, appEnvSources, commandLine, decideUp, policyPlan, requirementsOf, verifyTarget,
 } from "./plan";
@@ -50,6 +50,11 @@ export interface LabDeps {
     dockerResources(): Promise<{ cpus: number; memoryMiB: number } | undefined>;
     /** Whether a host address:port is free to publish on. */
     portFree(address: string, port: number): Promise<boolean>;
+    /**
+     * A Docker stage's containers that exited (never the seeds, which are created and never
+     * started): name, exit code, the last lines of its log.
+     */
+    exited(lab: LabConfig): Promise<{ name: string; exitCode: number; logTail: string[] }[]>;
     now(): number;
 }
 
@@ -327,8 +332,14 @@ async function verify(stage: StageNumber, engine: LabEngine, deps: LabDeps): Pro
     const target = verifyTarget(lab, outputs as { entryPoints?: string[]; edgeCertificate?: string }, async () =>
         Promise.all(appEnvSources(lab).map(async (source) => ({ container: source.name, env: await deps.readEnv(source) }))));
     io.out(`verifying ${name(stage)}:`);
+    // What `up` fails on, verify says too: a server that exited, a job that failed, with its log's end.
+    const dead = profileOf(stage).target === "docker"
+        ? (await deps.exited(lab)).filter((c) => c.exitCode !== 0 || !c.name.endsWith(`-${SERVICES.vaultBootstrap}`))
+        : [];
+    for (const c of dead) io.out(`  FAIL  ${c.name} exited with ${c.exitCode}: ${c.logTail.join(" | ") || "(no log)"} (docker logs ${c.name})`);
     const results = await runChecks(stage, target, (r) => io.out(`  ${formatResult(r)}`));
-    const failed = results.filter((r) => !r.ok).length;
-    io.out(failed ? `${failed} of ${results.length} checks failed` : `all ${results.length} checks passed`);
+    const failed = results.filter((r) => !r.ok).length + dead.length;
+    const total = results.length + dead.length;
+    io.out(failed ? `${failed} of ${total} checks failed` : `all ${total} checks passed`);
     return failed ? EXIT.failed : EXIT.ok;
 }

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as readline from "node:readline/promises";
 import { runLab } from "./commands";
 import { automationEngine } from "./engine";
-import { listRunningCommand, parseEnvOutput, withDockerEndpoint, workspacePlan } from "./plan";
+import { listExitedCommand, listRunningCommand, parseEnvOutput, withDockerEndpoint, workspacePlan } from "./plan";
 import { dockerEndpoint, probesWith, runCommand } from "./probes";
 
 async function main(): Promise<number> {
@@ -60,6 +60,17 @@ async function main(): Promise<number> {
             const { stageNeeds } = await import("./needs");
             const recorded = await recordStage(stage);
             return stageNeeds(recorded.profile.target, recorded.resources);
+        },
+        async exited(lab) {
+            const [command, ...args] = listExitedCommand(lab);
+            const r = await runCommand(command, args);
+            if (r.code !== 0) return [];
+            const rows = r.stdout.split("\n").map((l) => /^(\S+) Exited \((\d+)\)/.exec(l.trim())).filter((m): m is RegExpExecArray => m !== null);
+            return Promise.all(rows.map(async ([, name, code]) => {
+                const logs = await runCommand("docker", ["logs", "--tail", "3", name]);
+                const tail = `${logs.stdout}${logs.stderr}`.trim().split("\n").filter(Boolean).slice(-3);
+                return { name, exitCode: Number(code), logTail: tail };
+            }));
         },
         async dockerResources() {
             const endpoint = await dockerEndpoint(runCommand, process.env);

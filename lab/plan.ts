@@ -169,6 +169,12 @@ export function parseEnvOutput(format: EnvSource["format"], stdout: string): str
 }
 
 /** What lists a running stage's containers (Docker) or pods (Kubernetes), one per line. */
+/** `docker ps` of a Docker stage's exited containers (the seeds stay "created" and are not listed): name and exit code. */
+export function listExitedCommand(lab: LabConfig): string[] {
+    return ["docker", "ps", "-a", "--filter", `label=${LABELS.stage}=${lab.profile.stage}`, "--filter", `label=${LABELS.project}=${PROJECT}`,
+        "--filter", "status=exited", "--format", "{{.Names}} {{.Status}}"];
+}
+
 export function listRunningCommand(lab: LabConfig): string[] {
     return lab.profile.target === "docker"
         ? ["docker", "ps", "--filter", `label=${LABELS.stage}=${lab.profile.stage}`, "--format", "{{.Names}}  {{.Status}}  {{.Ports}}"]

@@ -32,6 +32,7 @@ function harness(opts: {
     /** An image whose docker pull fails. */
     failPull?: string;
     docker?: { cpus: number; memoryMiB: number };
+    exited?: { name: string; exitCode: number; logTail: string[] }[];
     busyPorts?: string[];
     /** What `docker ps` lists for a stage (default: one app container up). */
     containers?: string[];
@@ -119,6 +120,9 @@ function harness(opts: {
         },
         async dockerResources() {
             return opts.docker;
+        },
+        async exited() {
+            return opts.exited ?? [];
         },
         async portFree(address, port) {
             calls.push(`portFree ${address}:${port}`);
@@ -391,6 +395,20 @@ describe("lab CLI: commands over a fake engine", () => {
             assert.equal(await runLab(["verify", "1"], h.deps), EXIT.failed);
             assert.match(h.out[1], /^ {2}FAIL {2}the entry point answers: connect ECONNREFUSED/);
             assert.equal(h.out.at(-1), "1 of 1 checks failed");
+        });
+
+        it("names a container that exited, with its exit code and the end of its log, as up would fail on it", async () => {
+            const h = harness({
+                running: { 1: 4 }, outputs: { entryPoints: [`http://127.0.0.1:${port}`] },
+                exited: [
+                    { name: "devsecops-s1-app-1", exitCode: 1, logTail: ["cannot reach postgres-primary:5432"] },
+                    { name: "devsecops-s1-vault-bootstrap", exitCode: 0, logTail: ["vault-bootstrap: done"] },
+                ],
+            });
+            assert.equal(await runLab(["verify", "1"], h.deps), EXIT.failed);
+            assert.equal(h.out[1], "  FAIL  devsecops-s1-app-1 exited with 1: cannot reach postgres-primary:5432 (docker logs devsecops-s1-app-1)");
+            assert.ok(!h.out.some((l) => l.includes("vault-bootstrap")), "a bootstrap that exited 0 did its job");
+            assert.match(h.out.at(-1)!, /^[12] of 2 checks failed$/, "the exited container counts as a failed check");
         });
 
         it("says in one line that a stage is not running, and creates no stack to find out", async () => {
