@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -7,10 +7,10 @@ import { LAB_POLICIES } from "../../policy-pack/policies";
 import { PACK_DIR } from "../support/pack";
 
 /**
- * The pack stands on its own: `pulumi policy publish` uploads its folder alone, and the engine runs
- * it from its folder with the runner, TypeScript and ts-node it finds there. So a copy of the folder
- * (with the dependencies its own lock installed, nothing else), somewhere the repository's
- * node_modules cannot be reached, is loaded by the runner's own code (test/support/pack-runner-load.js
+ * The pack stands on its own: `pulumi policy publish` uploads what `npm pack` makes of its folder,
+ * and the engine runs it from its folder with the runner, TypeScript and ts-node it finds there. So
+ * a copy of exactly those files plus the node_modules its own lock installed, somewhere the
+ * repository's node_modules cannot be reached, is loaded by the runner's own code (test/support/pack-runner-load.js
  * says how) and must type-check with the pack's TypeScript (>= 5, not the runner's vendored 3.8.3)
  * and serve every policy with its metadata.
  */
@@ -43,6 +43,7 @@ describe("the policy pack, loaded from a copy of its folder alone", function () 
     this.timeout(120_000);
     let root: string;
     let copy: string;
+    let packed: string[];
 
     before(function () {
         if (!fs.existsSync(path.join(PACK_DIR, "node_modules", "@pulumi", "policy"))) {
@@ -55,7 +56,12 @@ describe("the policy pack, loaded from a copy of its folder alone", function () 
             if (path.dirname(dir) === dir) break;
         }
         copy = path.join(root, "policy-pack");
-        fs.cpSync(PACK_DIR, copy, { recursive: true, verbatimSymlinks: true });
+        const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+        const pack = execFileSync(npm, ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: PACK_DIR, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+        packed = (JSON.parse(pack) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
+        for (const file of [...packed, "node_modules"]) {
+            fs.cpSync(path.join(PACK_DIR, file), path.join(copy, file), { recursive: true, verbatimSymlinks: true });
+        }
     });
     after(() => { if (root) fs.rmSync(root, { recursive: true, force: true }); });
 
@@ -73,6 +79,11 @@ describe("the policy pack, loaded from a copy of its folder alone", function () 
         assert.deepEqual(result.meta, JSON.parse(JSON.stringify(LAB_POLICIES.map((p) => p.meta))));
         assert.deepEqual(result.policies.map((p) => p.name), LAB_POLICIES.map((p) => p.meta.name));
         for (const p of result.policies) assert.ok(p.description && p.severity, `${p.name}: description and severity`);
+    });
+
+    it("publishes its lock: npm pack keeps npm-shrinkwrap.json (it would drop a package-lock.json)", () => {
+        assert.ok(packed.includes("npm-shrinkwrap.json"), packed.join(" "));
+        assert.ok(!fs.existsSync(path.join(PACK_DIR, "package-lock.json")), "one lock: the shrinkwrap");
     });
 
     it("has the version the SDK reads from its package.json (PulumiPolicy.yaml would override it: it does not)", () => {
