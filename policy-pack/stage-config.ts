@@ -6,7 +6,7 @@
  */
 import { EnforcementLevel, PolicyPackConfig } from "@pulumi/policy";
 import * as path from "path";
-import { STAGE_NUMBERS, StageNumber } from "../profiles/profile";
+import { STAGE_NUMBERS, StageNumber } from "./contract";
 import { LAB_POLICIES, LabPolicy } from "./policies";
 
 export const CONFIG_DIR = path.join(__dirname, "config");

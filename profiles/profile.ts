@@ -3,8 +3,9 @@
  * resources; nothing in a profile creates anything. Comparing two profiles shows what a stage adds.
  */
 
-export const STAGE_NUMBERS = [1, 2, 3, 4, 5, 6] as const;
-export type StageNumber = (typeof STAGE_NUMBERS)[number];
+// Defined with the policy pack, which judges each stage by its number and loads from its folder alone.
+export { STAGE_NUMBERS, type StageNumber } from "../policy-pack/contract";
+import type { StageNumber } from "../policy-pack/contract";
 
 /**
  * The values each choice of a profile can take, as data: the types below are derived from them,

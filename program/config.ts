@@ -1,6 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { STAGES } from "../profiles/catalog";
 import { STAGE_NUMBERS, StageNumber, StageProfile } from "../profiles/profile";
+import { parseImageRef } from "../policy-pack/contract";
+
+// How an image reference splits: one definition, shared with the pack's image-pinned rule.
+export { parseImageRef };
 
 /**
  * The lab's configuration: every key, its type, default and meaning, declared here once (`npm run
@@ -307,17 +311,6 @@ function readImage(get: Getter, key: SettingName): string {
     if (!ref.digest && !ref.tag) throw fail("has no tag");
     if (!ref.digest && ref.tag === "latest") throw fail("uses the moving tag latest");
     return raw;
-}
-
-/** Splits `repo[:tag][@digest]`; a colon before the last slash belongs to a registry's port. */
-export function parseImageRef(ref: string): { repository: string; tag?: string; digest?: string } {
-    const [nameAndTag, digest] = ref.split("@", 2);
-    const lastSlash = nameAndTag.lastIndexOf("/");
-    const colon = nameAndTag.lastIndexOf(":");
-    if (colon > lastSlash) {
-        return { repository: nameAndTag.slice(0, colon), tag: nameAndTag.slice(colon + 1) || undefined, digest };
-    }
-    return { repository: nameAndTag, digest };
 }
 
 function defaultOf(key: SettingName): string {

@@ -3,50 +3,15 @@
  * Builders, renderers, policies, tests and docs import these instead of retyping them.
  */
 
-export const PROJECT = "devsecops-journey";
-
-/** The tiers a topology is split into (stage 4 turns them into separate networks). */
-export const TIERS = ["edge", "app", "data"] as const;
-export type Tier = (typeof TIERS)[number];
-
-/** The tier label of what spans tiers (stages 1-3's single flat network). */
-export const SHARED_TIER = "shared";
-/** The tier label of the lab's own operations (stage 6: Prometheus, the chaos job). */
-export const OPS_TIER = "ops";
-/** What a resource's tier label may say. */
-export type TierLabel = Tier | typeof SHARED_TIER | typeof OPS_TIER;
-export const TIER_LABELS: readonly TierLabel[] = [...TIERS, SHARED_TIER, OPS_TIER];
-
-/** Service names: container names, DNS names on the lab's networks, and Kubernetes object names. */
-export const SERVICES = {
-    app: "app",
-    postgresPrimary: "postgres-primary",
-    postgresReplica: "postgres-replica",
-    redis: "redis",
-    nginx: "nginx",
-    vault: "vault",
-    /** Stage 4 on: the one-shot job that fills Vault. */
-    vaultBootstrap: "vault-bootstrap",
-    /** Stage 6: the metrics server and the chaos job. */
-    prometheus: "prometheus",
-    chaos: "chaos",
-} as const;
-export type ServiceName = (typeof SERVICES)[keyof typeof SERVICES];
-
-/** The lab's ownership labels; every resource carries all three. */
-export const LABELS = {
-    project: "devsecops-journey/project",
-    stage: "devsecops-journey/stage",
-    tier: "devsecops-journey/tier",
-    /** Only on containers that are not long-running servers: "files" seeds, "job" one-shots. */
-    role: "devsecops-journey/role",
-    /** A hash of the files a container receives: a change replaces the container. */
-    files: "devsecops-journey/files",
-    /** Kubernetes: which service a pod belongs to (selectors and NetworkPolicies match on it). */
-    service: "devsecops-journey/service",
-    /** Kubernetes, stage 6: the app "region" (namespace) a pod serves. */
-    region: "devsecops-journey/region",
-} as const;
+/**
+ * The names the policy pack judges the program by (project, stages, tiers, services, labels,
+ * namespaces) are defined in the pack's folder, which the engine loads alone; re-exported here.
+ */
+export {
+    KUBE_NAMESPACES, type KubeNamespace, LABELS, OPS_TIER, PROJECT, SERVICES, type ServiceName, SHARED_TIER,
+    TIER_LABELS, TIERS, type Tier, type TierLabel,
+} from "../policy-pack/contract";
+import { PROJECT, type Tier } from "../policy-pack/contract";
 
 /** Ports the servers listen on inside their containers. */
 export const CONTAINER_PORTS = {
@@ -107,20 +72,6 @@ export const IMAGE_USERS = {
     nginx: "101:101",
     vault: "100:1000",
 } as const;
-
-/**
- * Kubernetes (stages 5-6). Namespaces per tier (and stage 6's second app "region" and the ops
- * namespace); every namespace enforces Pod Security "restricted".
- */
-export const KUBE_NAMESPACES = {
-    edge: "devsecops-edge",
-    app: "devsecops-app",
-    /** Stage 6: the second app region, Nginx's backup upstream. */
-    appRegion2: "devsecops-app-2",
-    data: "devsecops-data",
-    ops: "devsecops-ops",
-} as const;
-export type KubeNamespace = (typeof KUBE_NAMESPACES)[keyof typeof KUBE_NAMESPACES];
 
 export const KUBERNETES = {
     /** The kind cluster's name (kind-config.yaml) and the context kind writes into the kubeconfig. */

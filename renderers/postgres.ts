@@ -40,16 +40,9 @@ export const PRIMARY_INIT_ENV = {
     replicationPassword: "REPLICATION_PASSWORD",
 } as const;
 
-/** Environment the replica entrypoint reads (plus PGDATA). */
-export const REPLICA_ENV = {
-    primaryHost: "PRIMARY_HOST",
-    primaryPort: "PRIMARY_PORT",
-    replicationUser: "REPLICATION_USER",
-    replicationPassword: "REPLICATION_PASSWORD",
-    replicationSlot: "REPLICATION_SLOT",
-    /** Optional: how long to wait for the primary before giving up (seconds, default 120). */
-    waitSeconds: "PRIMARY_WAIT_SECONDS",
-} as const;
+/** Environment the replica entrypoint reads (plus PGDATA); defined with the pack, which checks the wiring. */
+export { REPLICA_ENV } from "../policy-pack/contract";
+import { REPLICA_ENV } from "../policy-pack/contract";
 
 export type PostgresRole = "primary" | "replica";
 

@@ -1,5 +1,5 @@
 import { PolicyResource } from "@pulumi/policy";
-import { REPLICA_ENV } from "../../renderers/postgres";
+import { REPLICA_ENV } from "../contract";
 import { imageKind } from "./lib/docker";
 import { known, knownPlain, previewSafe, undecided } from "./lib/known";
 import { stackPolicy } from "./lib/meta";

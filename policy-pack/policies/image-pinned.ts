@@ -1,5 +1,5 @@
 import * as docker from "@pulumi/docker";
-import { parseImageRef } from "../../program/config";
+import { parseImageRef } from "../contract";
 import { containerRef, isImageId } from "./lib/docker";
 import { known, previewSafe } from "./lib/known";
 import { resourcePolicy } from "./lib/meta";

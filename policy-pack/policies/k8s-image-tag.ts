@@ -1,4 +1,4 @@
-import { parseImageRef } from "../../program/config";
+import { parseImageRef } from "../contract";
 import { previewSafe } from "./lib/known";
 import { resourcePolicy } from "./lib/meta";
 import { forContainers, get } from "./lib/pods";

@@ -1,5 +1,4 @@
-import { KUBE_NAMESPACES } from "../../program/names";
-import { SERVICES } from "../../program/names";
+import { KUBE_NAMESPACES, SERVICES } from "../contract";
 import { previewSafe } from "./lib/known";
 import { resourcePolicy, resourceRef } from "./lib/meta";
 import { get, listed, podSpecOf, snapshot, typeToken, UNKNOWN } from "./lib/pods";

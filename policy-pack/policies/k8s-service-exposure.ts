@@ -1,4 +1,4 @@
-import { KUBE_NAMESPACES, SERVICES } from "../../program/names";
+import { KUBE_NAMESPACES, SERVICES } from "../contract";
 import { previewSafe } from "./lib/known";
 import { resourcePolicy } from "./lib/meta";
 import { forKinds, get, items, listed, UNKNOWN } from "./lib/pods";

@@ -1,5 +1,5 @@
 import { PolicyResource } from "@pulumi/policy";
-import { LABELS } from "../../program/names";
+import { LABELS } from "../contract";
 import { tierOf } from "./lib/docker";
 import { previewSafe } from "./lib/known";
 import { K8S, namespaceOf, read, selects, workloads } from "./lib/kubernetes";

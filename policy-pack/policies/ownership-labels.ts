@@ -1,6 +1,5 @@
 import * as docker from "@pulumi/docker";
-import { LABELS, PROJECT, TIER_LABELS } from "../../program/names";
-import { STAGE_NUMBERS } from "../../profiles/profile";
+import { LABELS, PROJECT, STAGE_NUMBERS, TIER_LABELS } from "../contract";
 import { known, knownPlain, previewSafe } from "./lib/known";
 import { resourcePolicy, resourceRef } from "./lib/meta";
 

@@ -149,8 +149,8 @@ The dead instance then stays out of rotation for \`fail_timeout\` (5 s) and is t
 
 | | |
 |---|---:|
-| node_modules of this checkout (root, app and policy pack workspaces) | ${mib(install.nodeModulesBytes)} |
-| packages in package-lock.json | ${install.packages} |
+| node_modules of this checkout (root and app workspace, plus the policy pack's own) | ${mib(install.nodeModulesBytes)} |
+| packages in the lock files (the root's and the pack's shrinkwrap) | ${install.packages} |
 | \`npm ci\` in a temp copy of the manifests, npm cache warm (\`--prefer-offline\`) | ${f1(install.npmCiMs / 1000)} s |
 | node_modules it installed | ${mib(install.freshBytes)} |
 

@@ -6,16 +6,19 @@ import * as path from "node:path";
 import { ROOT } from "./program";
 
 const duBytes = (dir: string) => Number(execFileSync("du", ["-sb", dir], { encoding: "utf8" }).split("\t")[0]);
-const countPackages = (dir: string) =>
-    Object.keys((JSON.parse(fs.readFileSync(path.join(dir, "package-lock.json"), "utf8")) as { packages: Record<string, unknown> }).packages)
+const countPackages = (lock: string) =>
+    Object.keys((JSON.parse(fs.readFileSync(lock, "utf8")) as { packages: Record<string, unknown> }).packages)
         .filter((p) => p.includes("node_modules/")).length;
+// The policy pack installs apart, from its own shrinkwrap (the root's postinstall): both count.
+const LOCKS = ["package-lock.json", "policy-pack/npm-shrinkwrap.json"];
+const installedBytes = (dir: string) => duBytes(path.join(dir, "node_modules")) + duBytes(path.join(dir, "policy-pack/node_modules"));
 
 export interface InstallResult { nodeModulesBytes: number; packages: number; npmCiMs: number; freshBytes: number }
 
 export function benchInstall(): InstallResult {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "djlab-bench-npm-ci-"));
     try {
-        for (const file of ["package.json", "package-lock.json", ".npmrc", "app/package.json", "policy-pack/package.json"]) {
+        for (const file of ["package.json", "package-lock.json", ".npmrc", "app/package.json", "policy-pack/package.json", "policy-pack/npm-shrinkwrap.json"]) {
             if (!fs.existsSync(path.join(ROOT, file))) continue;
             fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
             fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
@@ -26,7 +29,8 @@ export function benchInstall(): InstallResult {
         const ci = spawnSync(npm, ["ci", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], { cwd: dir, encoding: "utf8", timeout: 300_000 });
         const npmCiMs = performance.now() - start;
         if (ci.status !== 0) throw new Error(`npm ci failed:\n${ci.stderr.slice(-2000)}`);
-        return { nodeModulesBytes: duBytes(path.join(ROOT, "node_modules")), packages: countPackages(ROOT), npmCiMs, freshBytes: duBytes(path.join(dir, "node_modules")) };
+        const packages = LOCKS.reduce((n, lock) => n + countPackages(path.join(ROOT, lock)), 0);
+        return { nodeModulesBytes: installedBytes(ROOT), packages, npmCiMs, freshBytes: installedBytes(dir) };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -11,10 +11,11 @@ import { k8sSeccomp } from "../../policy-pack/policies/k8s-seccomp";
 import { runPolicy } from "../support/policy-harness";
 import { happy } from "./fixtures";
 import { happyK8s, K, k8s, withField } from "./k8s-fixtures";
+import { packRequire } from "../support/pack";
 
 // The engine's sentinels for values unknown at preview (the SDK's proxy module; its .d.ts is stripped).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { unknownObjectValue: UNKNOWN_OBJECT, unknownBooleanValue: UNKNOWN_BOOLEAN } = require("@pulumi/policy/proxy") as Record<string, string>;
+const { unknownObjectValue: UNKNOWN_OBJECT, unknownBooleanValue: UNKNOWN_BOOLEAN } = packRequire("@pulumi/policy/proxy") as Record<string, string>;
 
 type Policy = Parameters<typeof runPolicy>[0];
 

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as docker from "@pulumi/docker";
-import { ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { runProgram } from "../support/mocks";
 import { LAB_POLICIES, policies } from "../../policy-pack/policies";
 import { configPath, renderStageConfig, stageConfig } from "../../policy-pack/stage-config";
@@ -11,6 +11,10 @@ import { STAGE_NUMBERS } from "../../profiles/profile";
 import { evaluatePack, evaluateStage } from "../support/policy-harness";
 import { happyStack } from "./fixtures";
 import { happyKubernetes, NS } from "./k8s-fixtures";
+import { packRequire } from "../support/pack";
+
+// The pack's own SDK (test/support/pack.ts), as the policies use it.
+const { validateResourceOfType } = packRequire("@pulumi/policy") as typeof import("@pulumi/policy");
 
 /**
  * The policy catalogue's Docker, Kubernetes and stack tables (in the project's design folder beside the

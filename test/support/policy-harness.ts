@@ -35,10 +35,11 @@ import { LAB_POLICIES, LabPolicy } from "../../policy-pack/policies";
 import { reconcileConfig } from "./policy-config";
 import type { RecordedResource } from "./mocks";
 import { RecordedStack } from "./policy-resources";
+import { PACK_DIR, packRequire } from "./pack";
 
 // The SDK's proxy module: its .d.ts is stripped (@internal), the runtime exports are what the server uses.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const proxy = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T>(value: T): T; UnknownValueError: new (...a: any[]) => Error };
+const proxy = packRequire("@pulumi/policy/proxy") as { unknownCheckingProxy<T>(value: T): T; UnknownValueError: new (...a: any[]) => Error };
 
 type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -84,7 +85,7 @@ const asPolicy = (p: LabPolicy | AnyPolicy): AnyPolicy => ("policy" in p && "met
 
 /** The pack's name and version as the server reports them (policy.js reads the pack's package.json). */
 const PACK = (() => {
-    const dir = path.join(__dirname, "../../policy-pack");
+    const dir = PACK_DIR;
     const name = /new PolicyPack\("([^"]+)"/.exec(fs.readFileSync(path.join(dir, "index.ts"), "utf8"))?.[1];
     const version = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).version as string;
     return `'${name}@v${version}'`;

@@ -8,10 +8,11 @@ import type { PolicyResourceOptions } from "@pulumi/policy";
 import { checkedInputs, computedPaths, providerState } from "../../lab/provider-defaults";
 import { CONFIG_NAMESPACE } from "../../program/config";
 import type { RecordedResource } from "./mocks";
+import { packRequire } from "./pack";
 
 // The sentinels the SDK's deserializer leaves for unknowns, one per type (@pulumi/policy/proxy.js).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { unknownStringValue, unknownArrayValue, unknownObjectValue, unknownNumberValue, unknownBooleanValue } = require("@pulumi/policy/proxy") as Record<string, string>;
+const { unknownStringValue, unknownArrayValue, unknownObjectValue, unknownNumberValue, unknownBooleanValue } = packRequire("@pulumi/policy/proxy") as Record<string, string>;
 
 /** The sentinel of an unknown value's type (the type its `up` value has). */
 function unknownLike(value: unknown): unknown {

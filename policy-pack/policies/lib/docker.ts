@@ -2,8 +2,7 @@
 import * as docker from "@pulumi/docker";
 import { ReportViolation, ResourceValidation, ResourceValidationArgs, validateResourceOfType } from "@pulumi/policy";
 import { Unwrap } from "@pulumi/pulumi";
-import { parseImageRef } from "../../../program/config";
-import { LABELS } from "../../../program/names";
+import { LABELS, parseImageRef } from "../../contract";
 import { known, knownItems, previewSafe } from "./known";
 
 export type ContainerProps = Unwrap<docker.ContainerArgs>;

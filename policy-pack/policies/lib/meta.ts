@@ -6,7 +6,7 @@ import {
     StackValidation,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { StageNumber } from "../../../profiles/profile";
+import { StageNumber } from "../../contract";
 
 /** What a reader (and the per-stage config generator) needs to know about a rule besides its check. */
 export interface PolicyMeta {
