@@ -47,7 +47,11 @@ export const SETTINGS = {
         description: "Postgres image, pinned (major 17: postgres:18 moved PGDATA).",
     },
     nginxImage: { type: "string", default: "nginx:1.28.0-alpine", description: "Nginx image, pinned." },
-    redisImage: { type: "string", default: "redis:7.4.5-alpine", description: "Redis image, pinned." },
+    redisImage: {
+        type: "string",
+        default: "redis:7.4.6-alpine",
+        description: "Redis image, pinned (7.4.6 fixes the Lua remote code execution CVE-2025-49844 and CVE-2025-46817/46818/46819).",
+    },
     vaultImage: {
         type: "string",
         default: "hashicorp/vault:1.20.4",

@@ -37,14 +37,6 @@ interface Marker {
 
 // Fill only if the key still holds what the read saw (absent, or the same marker): a write that
 // landed in between wins, and the read's possibly older row is dropped.
-const FILL_IF_UNCHANGED = `
-local current = redis.call('GET', KEYS[1])
-if (ARGV[1] == '' and not current) or current == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-  return 1
-end
-return 0`;
-
 const MAX_RECONNECT_DELAY_MS = 2000;
 const CACHE_COOL_DOWN_MS = 5000;
 const FAILED: unique symbol = Symbol("cache operation failed");
@@ -97,6 +89,38 @@ export class ItemCache {
         // Not awaited: the app serves from the database while Redis is (still) away.
         client.connect().catch((err: unknown) => log.debug({ err: errorText(err) }, "cache connect stopped"));
         this.client = client;
+        // WATCH belongs to a connection: fills get one of their own, one transaction at a time, so no
+        // other request's command runs between a fill's WATCH and its EXEC.
+        const filler = client.duplicate();
+        filler.on("error", (err: unknown) => log.debug({ err: errorText(err) }, "cache fill connection unavailable"));
+        filler.connect().catch((err: unknown) => log.debug({ err: errorText(err) }, "cache fill connect stopped"));
+        this.filler = filler;
+    }
+
+    private filler?: Client;
+    private fills: Promise<unknown> = Promise.resolve();
+
+    /**
+     * Sets the key to `value` only if it still holds `seen` (absent when null): WATCH, compare, then
+     * MULTI/SET/EXEC, which Redis aborts if a write touched the key since the WATCH. 1 if stored.
+     */
+    private fillIfUnchanged(filler: Client, k: string, seen: string | null, value: string): Promise<number> {
+        const step = this.fills.then(async () => {
+            await filler.watch(k);
+            if ((await filler.get(k)) !== seen) {
+                await filler.unwatch();
+                return 0;
+            }
+            try {
+                const done = await filler.multi().set(k, value, { expiration: { type: "EX", value: this.config.cacheTtlSeconds } }).exec();
+                return done === null ? 0 : 1;
+            } catch (err) {
+                if (err instanceof Error && err.name === "WatchError") return 0; // a write came first: keep its marker
+                throw err;
+            }
+        });
+        this.fills = step.catch(() => undefined);
+        return step;
     }
 
     get enabled(): boolean {
@@ -147,12 +171,9 @@ export class ItemCache {
 
     /** Stores a row read after a miss, unless a write changed the key since the lookup. */
     async fill(id: number, entry: CachedItem, seen: string | null): Promise<void> {
-        await this.run("fill", (client) =>
-            client.eval(FILL_IF_UNCHANGED, {
-                keys: [key(id)],
-                arguments: [seen ?? "", JSON.stringify(entry), String(this.config.cacheTtlSeconds)],
-            }),
-        );
+        const filler = this.filler;
+        if (!filler?.isReady) return;
+        await this.run("fill", () => this.fillIfUnchanged(filler, key(id), seen, JSON.stringify(entry)));
     }
 
     /** Invalidates an item after a write; `lsn` is the primary's WAL position after it. */
@@ -172,6 +193,8 @@ export class ItemCache {
     }
 
     async close(): Promise<void> {
+        // The fill connection holds nothing worth waiting for: a fill that does not finish is a miss.
+        if (this.filler?.isOpen) this.filler.destroy();
         const client = this.client;
         if (!client?.isOpen) return;
         if (!client.isReady || this.stalled) {

@@ -51,11 +51,13 @@ export const APP_ENV = {
 
 /**
  * What the app does in Redis, so stage 4's ACL user can allow exactly that: these commands, on keys
- * starting with this prefix. (The cache fill is a Lua script; Redis checks its GET and SET too.)
+ * starting with this prefix. No scripting: the cache fill is a WATCH/MULTI/EXEC transaction, so a
+ * stolen app password buys no EVAL, which the Lua use-after-free RCE (CVE-2025-49844) and its
+ * siblings need, nor a busy script nobody may kill.
  */
 export const CACHE = {
     keyPrefix: "lab:item:",
-    commands: ["get", "set", "eval", "ping"],
+    commands: ["get", "set", "watch", "multi", "exec", "unwatch", "ping"],
 } as const;
 
 /**

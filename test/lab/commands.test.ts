@@ -113,7 +113,7 @@ function harness(opts: {
         async needs(stage) {
             calls.push(`needs ${stage}`);
             return {
-                images: ["postgres:17.6-bookworm", "redis:7.4.5-alpine"],
+                images: ["postgres:17.6-bookworm", "redis:7.4.6-alpine"],
                 ports: stage >= 4 ? ["127.0.0.1:8443"] : ["127.0.0.1:8080"],
                 ...(stage >= 4 ? { cpus: 4.75, memoryMiB: 2304 } : {}),
             };
@@ -330,14 +330,14 @@ describe("lab CLI: commands over a fake engine", () => {
         it("pull pulls every image the stage needs, and for a Kubernetes stage loads it into the kind node", async () => {
             const docker = harness();
             assert.equal(await runLab(["pull", "3"], docker.deps), EXIT.ok);
-            assert.deepEqual(docker.calls.filter((c) => c.startsWith("exec")), ["exec docker pull postgres:17.6-bookworm", "exec docker pull redis:7.4.5-alpine"]);
+            assert.deepEqual(docker.calls.filter((c) => c.startsWith("exec")), ["exec docker pull postgres:17.6-bookworm", "exec docker pull redis:7.4.6-alpine"]);
             assert.ok(!docker.calls.includes("engine"), "no Pulumi needed");
             const kube = harness();
             assert.equal(await runLab(["pull", "5"], kube.deps), EXIT.ok);
-            assert.ok(kube.calls.includes("exec kind load docker-image redis:7.4.5-alpine --name devsecops-journey"));
-            const failing = harness({ failPull: "redis:7.4.5-alpine" });
+            assert.ok(kube.calls.includes("exec kind load docker-image redis:7.4.6-alpine --name devsecops-journey"));
+            const failing = harness({ failPull: "redis:7.4.6-alpine" });
             assert.equal(await runLab(["pull", "3"], failing.deps), EXIT.failed);
-            assert.deepEqual(failing.err, ["lab: could not pull redis:7.4.5-alpine (the output above says why); the rest are in place"]);
+            assert.deepEqual(failing.err, ["lab: could not pull redis:7.4.6-alpine (the output above says why); the rest are in place"]);
         });
 
         it("doctor checks what every stage needs, one line each, and says what to fix", async () => {

@@ -81,7 +81,7 @@ function container(name: string, parent: string, inputs: Record<string, any>, de
 /** The whole happy stack, fresh on every call. */
 export function happyStack(): RecordedResource[] {
     const images = [pulled("nginx", "nginx:1.28.0-alpine", "edge"), pulled("postgres", "postgres:17.6-bookworm", "database"),
-        pulled("redis", "redis:7.4.5-alpine", "cache")];
+        pulled("redis", "redis:7.4.6-alpine", "cache")];
     const id = (name: string) => images.find((i) => i.name === name)!.state.imageId as string;
     const appImage = "devsecops-journey/app:0123456789ab";
     const apps = ["app-1", "app-2"].map((host) => container(host, "app", {

@@ -45,7 +45,7 @@ describe("render/redis (pure)", () => {
     it("renders stage 4's users: the app on its key prefix only, the health user with PING only and no password", () => {
         const conf = renderRedisConf({ users: [redisAppUser("s3cret-app"), REDIS_HEALTH_USER] });
         assert.match(conf, /^user default off resetpass -@all$/m);
-        assert.match(conf, new RegExp(`^user ${REDIS_USERS.app} on resetpass #[0-9a-f]{64} resetkeys ~lab:item:\\* resetchannels -@all \\+get \\+set \\+eval \\+ping$`, "m"));
+        assert.match(conf, new RegExp(`^user ${REDIS_USERS.app} on resetpass #[0-9a-f]{64} resetkeys ~lab:item:\\* resetchannels -@all \\+get \\+set \\+watch \\+multi \\+exec \\+unwatch \\+ping$`, "m"));
         assert.match(conf, /^user health on nopass resetkeys resetchannels -@all \+ping$/m);
         assert.throws(() => renderRedisConf({ users: [{ name: "x", commands: ["+ping"] }] }), /needs a password/);
         assert.throws(() => renderRedisConf({ users: [{ name: "x", nopass: true, password: "p", commands: ["+ping"] }] }), /nopass/);
@@ -165,10 +165,13 @@ describe("render/redis: stage 4's app and health users, for real", function () {
         assert.equal(await client.ping(), "PONG");
         await client.set(key(1), "row", { expiration: { type: "EX", value: 60 } });
         assert.equal(await client.get(key(1)), "row");
-        // The app's fill-if-unchanged script (cache.ts): GET and SET inside EVAL, on its own key.
-        const fill = "if not redis.call('GET', KEYS[1]) then redis.call('SET', KEYS[1], ARGV[1], 'EX', 60) return 1 end return 0";
-        assert.equal(await client.eval(fill, { keys: [key(2)], arguments: ["filled"] }), 1);
+        // The app's fill-if-unchanged (cache.ts): WATCH, GET, then MULTI/SET/EXEC on its own key.
+        await client.watch(key(2));
+        assert.equal(await client.get(key(2)), null);
+        assert.deepEqual(await client.multi().set(key(2), "filled", { expiration: { type: "EX", value: 60 } }).exec(), ["OK"]);
         assert.equal(await client.get(key(2)), "filled");
+        // No scripting at all: EVAL is what the Lua RCEs of Redis 7.4.5 need (CVE-2025-49844).
+        assert.match(await failure(() => client.eval("return 1", { keys: [key(2)] })), /NOPERM/);
         // The app never deletes (a write overwrites the key with a marker), so its user may not.
         assert.match(await failure(() => client.del(key(1))), /NOPERM/);
     });
