@@ -290,13 +290,14 @@ const NETWORK_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOT
 
 /**
  * Errors that mean "this node cannot serve now" rather than "this request is wrong": network errors,
- * pg's own timeouts, SQLSTATE classes 08 (connection), 53 (resources), 57 (shutdown, cancel), and
- * 25006 (read-only: the "primary" is a standby, e.g. after a failover).
+ * pg's own timeouts, SQLSTATE classes 08 (connection), 28 (the server refused the app's login: a
+ * password changed under it), 53 (resources), 57 (shutdown, cancel), and 25006 (read-only: the
+ * "primary" is a standby, e.g. after a failover). None is the client's fault: 503, not 500.
  */
 export function isUnavailable(err: unknown): boolean {
     const e = err as { code?: unknown; message?: unknown } | null;
     const code = typeof e?.code === "string" ? e.code : "";
-    if (NETWORK_ERRORS.has(code) || /^(08|53|57)/.test(code) || code === "25006") return true;
+    if (NETWORK_ERRORS.has(code) || /^(08|28|53|57)/.test(code) || code === "25006") return true;
     const message = typeof e?.message === "string" ? e.message : "";
     return /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection timeout|Client has encountered a connection error/i.test(
         message,

@@ -78,7 +78,13 @@ export function errorHandler(bodyLimit: number) {
             return { error: "bad_request", message: error.message, field: error.field };
         }
         if (error instanceof DatabaseUnavailableError) {
-            request.log.warn({ node: error.node, err: errorText(error.cause) }, "database unavailable");
+            const code = (error.cause as { code?: unknown } | undefined)?.code;
+            if (typeof code === "string" && code.startsWith("28")) {
+                // What it is: not an outage, the database refused the app's own login.
+                request.log.error({ node: error.node, code, err: errorText(error.cause) }, "the database refused the app's login: its credentials changed or were revoked");
+            } else {
+                request.log.warn({ node: error.node, err: errorText(error.cause) }, "database unavailable");
+            }
             reply.code(503).header("Retry-After", String(RETRY_AFTER_SECONDS));
             return {
                 error: "service_unavailable",
