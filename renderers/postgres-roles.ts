@@ -93,6 +93,13 @@ ${table.join("\n")}
  * psql variable app_password (set by \getenv from the environment, so it is never in a process's
  * arguments); the server hashes it (password_encryption = scram-sha-256).
  */
+/**
+ * The app role's connections, at most: what the largest lab needs (9 instances, 10 each in their
+ * pool), leaving the rest of Postgres's 100 to the owner and the replicator, so a stolen app password
+ * cannot take every connection. The role cannot raise it (that needs CREATEROLE).
+ */
+export const APP_DB_CONNECTION_LIMIT = 90;
+
 export function renderLeastPrivilegeSql(appUser: string = APP_DB_USER): string {
     const app = q(roleName("appUser", appUser));
     const schema = q(DATABASE.schema);
@@ -101,7 +108,7 @@ export function renderLeastPrivilegeSql(appUser: string = APP_DB_USER): string {
 -- The app: reads and writes rows, nothing else. A stolen app password cannot drop a table, create
 -- a function, read another database or make itself more powerful.
 CREATE ROLE ${app} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
-    PASSWORD :'app_password';
+    CONNECTION LIMIT ${APP_DB_CONNECTION_LIMIT} PASSWORD :'app_password';
 
 -- PUBLIC (every role) may connect to a new database and create temporary tables in it: take both
 -- back and give CONNECT to the app alone. Since Postgres 15 PUBLIC has no CREATE on schema public;

@@ -4,6 +4,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { Client, type ClientConfig } from "pg";
 import { DATABASE } from "../../program/names";
+import { APP_DB_CONNECTION_LIMIT } from "../../renderers/postgres-roles";
 import {
     APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_IMAGE_ENV, REPLICA_ENV, postgresArgs, postgresSettings,
     renderPgHba, renderPrimaryInitScript, renderReplicaEntrypoint,
@@ -204,8 +205,10 @@ describe("render/postgres stage 4: owner, app and replicator, for real", functio
         assert.equal(await outcome(app(), "CREATE TABLE public.x (id int)"), "42501");
         assert.equal(await outcome(app(), "CREATE TEMP TABLE t (id int)"), "42501");
         assert.equal(await outcome(app(), `ALTER ROLE ${APP_DB_USER} CREATEDB`), "42501");
-        const [attrs] = await query(app(), "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = current_user");
-        assert.deepEqual(attrs, { rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolreplication: false, rolbypassrls: false });
+        // Bounded connections, which the role cannot lift: a stolen password cannot take them all.
+        assert.equal(await outcome(app(), `ALTER ROLE ${APP_DB_USER} CONNECTION LIMIT -1`), "42501");
+        const [attrs] = await query(app(), "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolconnlimit FROM pg_roles WHERE rolname = current_user");
+        assert.deepEqual(attrs, { rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolreplication: false, rolbypassrls: false, rolconnlimit: APP_DB_CONNECTION_LIMIT });
     });
 
     it("gives tables from later migrations to the app with the same rights (default privileges)", async () => {
