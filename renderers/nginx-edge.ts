@@ -7,12 +7,6 @@
 /** The TLS port inside the container: unprivileged, so nginx runs as uid 101 without capabilities. */
 export const NGINX_TLS_PORT = 8443;
 
-/** Where stage 4 mounts the certificate and key in the official image (readable by uid 101). */
-export const NGINX_TLS_PATHS = {
-    certificate: "/etc/nginx/tls/lab.crt",
-    key: "/etc/nginx/tls/lab.key",
-} as const;
-
 /**
  * Writable paths for a read-only root filesystem with a tmpfs on /tmp. The temp dirs go straight
  * into /tmp: nginx creates client_temp, proxy_temp, ... itself, but not their parent.

@@ -11,7 +11,7 @@ import {
 } from "./nginx-edge";
 
 export {
-    NGINX_READ_ONLY_ROOT_PATHS, NGINX_SERVER_NAMES, NGINX_TLS_PATHS, NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions,
+    NGINX_READ_ONLY_ROOT_PATHS, NGINX_SERVER_NAMES, NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions,
 } from "./nginx-edge";
 
 export interface NginxUpstream {
