@@ -32,6 +32,8 @@ export const stage4: StageProfile = {
             "Hammer it: for i in $(seq 50); do curl -sk -o /dev/null -w '%{http_code} ' {entry}/api/items; done: past the limit Nginx answers 429.",
             "The database is unreachable from the host, and the app's environment holds no password: docker exec {firstInstance} env | grep -i pass finds nothing.",
             "The app's token reads its own secret and nothing else: docker logs {bootstrap} shows what the bootstrap created.",
+            "docker logs {vault} shows dev mode's start-up banner with \"Root Token: (not shown; ...)\": the root token reaches Vault " +
+                "from a file and never a log, the environment (docker inspect {vault}) or Vault's command line.",
             "Restart Vault (docker restart {vault}) and it is empty: dev mode keeps everything in memory, so new app connections " +
                 "can no longer read their credentials. npm run lab -- reset 4 brings the stage down and up again, and the bootstrap fills Vault.",
         ],

@@ -50,14 +50,39 @@ export function vaultBootstrapEnv(opts: { addr: string; dbUser: string; redisUse
     };
 }
 
+/** Where the dev server's output passes through the filter below (a FIFO in the container's /tmp). */
+export const VAULT_DEV_LOG_PIPE = "/tmp/vault-output";
+
 /**
- * Vault's dev server (in memory, unsealed) with the root token read from a file, not
- * VAULT_DEV_ROOT_TOKEN_ID: nothing secret in the environment. The image's entrypoint (setcap,
- * config dirs) is not needed in dev mode, so this replaces it. The same on Docker and Kubernetes.
+ * Vault's dev server (in memory, unsealed), the same on Docker and Kubernetes. The image's
+ * entrypoint (setcap, config dirs) is not needed in dev mode, so this replaces it.
+ * - The root token comes from a file into VAULT_DEV_ROOT_TOKEN_ID, exported by this shell only: not
+ *   in the container's environment (docker inspect), not on Vault's command line (ps).
+ * - Dev mode prints its unseal key and root token when it starts (command/server.go: c.UI.Warn
+ *   "Unseal Key: %s" and "Root Token: %s"), and that output is what `docker logs` and `kubectl logs`
+ *   keep. Vault writes through a FIFO to a read loop that prints every line as it is, but those two,
+ *   which it replaces by a line that says they are not shown. Shell builtins only (busybox in the
+ *   image): the loop writes each line as it comes, where busybox sed would buffer a pipe.
+ * - `exec`: Vault itself is the container's first process and gets the stop signal.
  */
-export const VAULT_DEV_SERVER_COMMAND = ["/bin/sh", "-c",
-    `exec vault server -dev -dev-no-store-token -dev-listen-address=0.0.0.0:${VAULT_PORT} ` +
-    `-dev-root-token-id="$(cat ${SECRET_FILES.vaultRootToken})"`] as const;
+export function vaultDevServerCommand(paths: { rootTokenFile: string; logPipe: string } = {
+    rootTokenFile: SECRET_FILES.vaultRootToken, logPipe: VAULT_DEV_LOG_PIPE,
+}): readonly ["/bin/sh", "-c", string] {
+    const { rootTokenFile, logPipe } = paths;
+    const script = [
+        `token=$(cat ${rootTokenFile} 2>/dev/null) && [ -n "$token" ] || { echo "vault: no root token in ${rootTokenFile}" >&2; exit 1; }`,
+        `export VAULT_DEV_ROOT_TOKEN_ID="$token"; unset token`,
+        `rm -f ${logPipe} && mkfifo -m 600 ${logPipe} || exit 1`,
+        `while IFS= read -r line || [ -n "$line" ]; do case "$line" in ` +
+            `"Root Token: "*) echo "Root Token: (not shown; the bootstrap reads it from ${rootTokenFile})" ;; ` +
+            `"Unseal Key: "*) echo "Unseal Key: (not shown; dev mode is unsealed and in memory)" ;; ` +
+            `*) printf '%s\n' "$line" ;; esac; done < ${logPipe} &`,
+        `exec vault server -dev -dev-no-store-token -dev-listen-address=0.0.0.0:${VAULT_PORT} > ${logPipe} 2>&1`,
+    ];
+    return ["/bin/sh", "-c", script.join("\n")];
+}
+
+export const VAULT_DEV_SERVER_COMMAND = vaultDevServerCommand();
 
 /** The container's command: the script by sh, whatever the image's entrypoint would make of it. */
 export const VAULT_BOOTSTRAP_COMMAND = ["/bin/sh", VAULT_BOOTSTRAP_PATHS.script] as const;
