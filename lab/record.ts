@@ -71,9 +71,29 @@ function mockState(type: string, name: string, inputs: Record<string, any>): Rec
     }
 }
 
+/**
+ * The objects the program reads from the cluster, as a kind cluster holds them: the API server's
+ * EndpointSlice names the control-plane node (kind's Docker network address) on 6443.
+ */
+export const KIND_CLUSTER_OBJECTS: Record<string, Record<string, unknown>> = {
+    "kubernetes:discovery.k8s.io/v1:EndpointSlice default/kubernetes": {
+        addressType: "IPv4",
+        endpoints: [{ addresses: ["172.18.0.2"], conditions: { ready: true } }],
+        ports: [{ name: "https", port: 6443, protocol: "TCP" }],
+    },
+};
+
+function clusterObject(type: string, id: string): Record<string, unknown> {
+    const found = KIND_CLUSTER_OBJECTS[`${type} ${id}`];
+    if (!found) throw new Error(`the mocks hold no ${type} ${id} to read: add it to KIND_CLUSTER_OBJECTS`);
+    return found;
+}
+
 pulumi.runtime.setMocks(
     {
         newResource(args) {
+            // A read of an object the cluster keeps (Resource.get): what kind's cluster holds.
+            if (args.id !== undefined && args.id !== "") return { id: args.id, state: clusterObject(args.type, args.id) };
             // The mocks skip the provider: apply its Check defaults and computed outputs as it would.
             const checked = checkedInputs(args.type, args.name, args.inputs);
             const state = providerState(args.type, args.name, checked, mockState(args.type, args.name, checked));

@@ -35,6 +35,7 @@ export const stage6: StageProfile = {
             "Traffic: sum(rate(nginx_http_requests_total[1m])) at the edge, sum by (route) (rate(http_requests_total[1m])) in the app; saturation: max(nginx_connections_active) and max(rate(process_cpu_seconds_total{job=\"app\"}[1m])) against the pod's CPU limit.",
             "Chaos: kubectl -n {appNamespace} get events -w shows a pod deleted every five minutes; kubectl -n {opsNamespace} create job --from=cronjob/chaos chaos-now runs it at once; the error ratio stays within the SLO.",
             "Fail over: kubectl -n {appNamespace} scale deploy/app --replicas=0 and curl -sk {entry}/api/items still answers, from {appRegion2Namespace} (X-Instance names its pod); the autoscaler does not scale up from zero, so bring region 1 back with --replicas=2.",
+            "The chaos job's one way out: kubectl -n {opsNamespace} get networkpolicy allow-chaos-egress-external -o yaml names the API server's own address and port (on kind the control-plane node's, port 6443), read at up from the cluster's default/kubernetes EndpointSlice, because NetworkPolicy judges a packet after kube-proxy's DNAT (10.96.0.1:443 becomes that address); if the control plane moves (a recreated node), npm run lab -- up 6 reads it again.",
             "The chaos role can do only that: kubectl auth can-i --as=system:serviceaccount:{opsNamespace}:chaos delete deployments -n {appNamespace} says no.",
         ],
         lessons: [],

@@ -1,5 +1,6 @@
 import { CONTAINER_PORTS, KUBE_NAMESPACES, KubeNamespace, METRICS_PORTS, SERVICES, VAULT_PORT } from "../../program/names";
 import { NGINX_TLS_PORT } from "../../renderers/nginx";
+import type * as pulumi from "@pulumi/pulumi";
 import { StageProfile } from "../../profiles/profile";
 
 /** One end of a flow: a service's pods in a namespace. */
@@ -24,7 +25,10 @@ export interface Flow {
 export interface ExternalFlow {
     readonly direction: "ingress" | "egress";
     readonly pod: FlowEnd;
-    readonly ports: number[];
+    /** Ports; for the API server, the ones its endpoints listen on (read from the cluster). */
+    readonly ports: pulumi.Input<number[]>;
+    /** Peer addresses (CIDRs); absent: any address. */
+    readonly cidrs?: pulumi.Input<string[]>;
     readonly why: string;
 }
 
@@ -79,15 +83,46 @@ export function edgeListenPort(profile: StageProfile): number {
     return profile.tls ? NGINX_TLS_PORT : CONTAINER_PORTS.nginx;
 }
 
-/** The chaos job reaches the API server (not a pod: the nodes' address) on these ports. */
-export const API_SERVER_PORTS = [443, 6443];
+/**
+ * Where the API server really is, from the `kubernetes` Service's EndpointSlice (default/kubernetes,
+ * which the API server itself keeps: one address per control-plane node, the port it serves on).
+ * NetworkPolicy is evaluated after kube-proxy's DNAT (kindnet's kube-network-policies, Calico and
+ * Cilium alike), so a pod's packet to 10.96.0.1:443 is judged as one to this address and port: on
+ * kind the control-plane node's IP and 6443. An egress rule to the ClusterIP or to "any address on
+ * 443" is either useless or too wide.
+ */
+export interface ApiServerEndpoints {
+    readonly cidrs: string[];
+    readonly ports: number[];
+}
 
-export function externalFlows(profile: StageProfile): ExternalFlow[] {
+interface EndpointSliceState {
+    readonly addressType?: string;
+    readonly endpoints?: readonly { addresses?: readonly string[] }[];
+    readonly ports?: readonly { port?: number; protocol?: string }[];
+}
+
+export function apiServerEndpoints(slice: EndpointSliceState): ApiServerEndpoints {
+    const host = slice.addressType === "IPv6" ? 128 : 32;
+    const addresses = [...new Set((slice.endpoints ?? []).flatMap((e) => e.addresses ?? []))].sort();
+    const ports = [...new Set((slice.ports ?? []).filter((p) => (p.protocol ?? "TCP") === "TCP" && p.port).map((p) => p.port!))].sort((a, b) => a - b);
+    if (addresses.length === 0 || ports.length === 0) {
+        throw new Error("the cluster's default/kubernetes EndpointSlice names no API server address and port: is the kubeconfig context right (devsecops:kubeContext)?");
+    }
+    return { cidrs: addresses.map((a) => `${a}/${host}`), ports };
+}
+
+export function externalFlows(profile: StageProfile, apiServer?: pulumi.Output<ApiServerEndpoints>): ExternalFlow[] {
     const flows: ExternalFlow[] = [
         { direction: "ingress", pod: { namespace: KUBE_NAMESPACES.edge, service: SERVICES.nginx }, ports: [edgeListenPort(profile)], why: "the NodePort: the only way in" },
     ];
     if (profile.kubernetes?.chaos) {
-        flows.push({ direction: "egress", pod: { namespace: KUBE_NAMESPACES.ops, service: SERVICES.chaos }, ports: API_SERVER_PORTS, why: "the chaos job asks the API server to delete a pod" });
+        if (!apiServer) throw new Error("the chaos job's egress needs the API server's endpoints");
+        flows.push({
+            direction: "egress", pod: { namespace: KUBE_NAMESPACES.ops, service: SERVICES.chaos },
+            ports: apiServer.apply((a) => a.ports), cidrs: apiServer.apply((a) => a.cidrs),
+            why: "the chaos job asks the API server (its endpoints, after kube-proxy's DNAT) to delete a pod",
+        });
     }
     return flows;
 }

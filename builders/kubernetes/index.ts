@@ -8,7 +8,7 @@ import { AppCredentials } from "../shared";
 import { AppTier, buildAppImage } from "./app";
 import { Chaos } from "./chaos";
 import { KubeScope } from "./common";
-import { appNamespaces, externalFlows, labFlows, labNamespaces } from "./flows";
+import { apiServerEndpoints, appNamespaces, externalFlows, labFlows, labNamespaces } from "./flows";
 import { Monitoring } from "./monitoring";
 import { Tiers } from "./network";
 import { Edge } from "./nginx";
@@ -60,11 +60,15 @@ export function buildKubernetesStage(lab: LabConfig): StageOutputs {
         ...(lab.kubernetes.kubeconfig ? { kubeconfig: lab.kubernetes.kubeconfig } : {}),
     });
     const opts: pulumi.ComponentResourceOptions = { providers: [provider] };
+    // Read, not created: the API server keeps it. Only the chaos job's egress needs it.
+    const slice = kube.chaos ? k8s.discovery.v1.EndpointSlice.get("api-server-endpoints", "default/kubernetes", { provider }) : undefined;
+    const apiServer = slice && pulumi.all([slice.addressType, slice.endpoints, slice.ports])
+        .apply(([addressType, endpoints, ports]) => apiServerEndpoints({ addressType, endpoints, ports }));
     const tiers = new Tiers("tiers", {
         stage: p.stage,
         namespaces: labNamespaces(p),
         podSecurity: kube.podSecurity,
-        policies: kube.networkPolicy === "default-deny" ? { flows: labFlows(p), external: externalFlows(p) } : undefined,
+        policies: kube.networkPolicy === "default-deny" ? { flows: labFlows(p), external: externalFlows(p, apiServer) } : undefined,
     }, opts);
     const scope: KubeScope = { stage: p.stage, ready: tiers.ready, hardening: p.hardening };
 

@@ -104,12 +104,14 @@ export class Tiers extends pulumi.ComponentResource {
     }
 
     private allowExternal(flow: ExternalFlow) {
-        const ports = flow.ports.map((port) => ({ protocol: "TCP", port }));
-        const anywhere = [{ ipBlock: { cidr: "0.0.0.0/0" } }];
+        const ports = pulumi.output(flow.ports).apply((list) => list.map((port) => ({ protocol: "TCP", port })));
+        const peers = flow.cidrs === undefined
+            ? pulumi.output([{ ipBlock: { cidr: "0.0.0.0/0" } }])
+            : pulumi.output(flow.cidrs).apply((cidrs) => cidrs.map((cidr) => ({ ipBlock: { cidr } })));
         this.policy(flow.pod.namespace, `allow-${flow.pod.service}-${flow.direction}-external`, {
             podSelector: { matchLabels: selectorOf(flow.pod.service) },
             policyTypes: [flow.direction === "ingress" ? "Ingress" : "Egress"],
-            ...(flow.direction === "ingress" ? { ingress: [{ from: anywhere, ports }] } : { egress: [{ to: anywhere, ports }] }),
+            ...(flow.direction === "ingress" ? { ingress: [{ from: peers, ports }] } : { egress: [{ to: peers, ports }] }),
         }, flow.why);
     }
 }

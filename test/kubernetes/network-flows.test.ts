@@ -1,4 +1,6 @@
 import { ProgramRun, RecordedResource, runProgram } from "../support/mocks";
+import { KIND_CLUSTER_OBJECTS } from "../../lab/record";
+import { apiServerEndpoints } from "../../builders/kubernetes/flows";
 import * as assert from "node:assert/strict";
 import { KUBERNETES, LABELS } from "../../program/names";
 import { KUBE_TYPES, containersOf, kind, podTemplate, workloads } from "../support/kube";
@@ -18,6 +20,8 @@ interface Endpoint {
     /** TCP/UDP ports it listens on. */
     readonly ports: { port: number; protocol: string; name?: string }[];
     readonly pod: boolean;
+    /** Outside the pod network: its address, as a NetworkPolicy sees it (after kube-proxy's DNAT). */
+    readonly address?: string;
 }
 
 interface Selector { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }
@@ -47,7 +51,25 @@ function endpointsOf(run: ProgramRun): Endpoint[] {
         id: `${KUBERNETES.dns.namespace}/kube-dns`, namespace: KUBERNETES.dns.namespace, labels: { ...KUBERNETES.dns.podLabels },
         ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }], pod: true,
     };
-    return [...pods, dns, { id: "external", ports: [], pod: false }, { id: "api-server", ports: [{ port: 6443, protocol: "TCP" }, { port: 443, protocol: "TCP" }], pod: false }];
+    // The API server as a pod's packet reaches it after DNAT: the endpoint the cluster's
+    // default/kubernetes EndpointSlice names (the mocks hold kind's). "elsewhere" is any other host
+    // serving the same ports (another cluster's API, a server an attacker runs).
+    const slice = KIND_CLUSTER_OBJECTS["kubernetes:discovery.k8s.io/v1:EndpointSlice default/kubernetes"] as any;
+    const https = [{ port: 6443, protocol: "TCP" }, { port: 443, protocol: "TCP" }];
+    return [...pods, dns, { id: "external", ports: [], pod: false, address: "203.0.113.7" },
+        { id: "api-server", ports: https, pod: false, address: slice.endpoints[0].addresses[0] },
+        { id: "elsewhere", ports: https, pod: false, address: "198.51.100.20" }];
+}
+
+/** Whether an IPv4 CIDR (with its `except` list) holds an address. */
+function inBlock(block: { cidr: string; except?: string[] }, address: string): boolean {
+    const toInt = (a: string) => a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+    const within = (cidr: string) => {
+        const [base, bits] = cidr.split("/");
+        const size = 2 ** (32 - Number(bits));
+        return Math.floor(toInt(address) / size) === Math.floor(toInt(base) / size);
+    };
+    return within(block.cidr) && !(block.except ?? []).some(within);
 }
 
 /** Namespace labels as the API server sets them: the lab's, plus kubernetes.io/metadata.name. */
@@ -66,7 +88,7 @@ function namespaceLabels(run: ProgramRun): Map<string, Record<string, string>> {
  * ipBlock matches pod addresses is up to the network plugin), so the table over-approximates.
  */
 function peerAdmits(peer: any, ep: Endpoint, policyNamespace: string, nsLabels: Map<string, Record<string, string>>): boolean {
-    if (peer.ipBlock) return true;
+    if (peer.ipBlock) return ep.pod || inBlock(peer.ipBlock, ep.address!);
     if (!ep.pod) return false;
     const inNamespace = peer.namespaceSelector
         ? matches(peer.namespaceSelector, nsLabels.get(ep.namespace!) ?? {})
@@ -145,7 +167,6 @@ const STAGE6_FLOWS = [
     "devsecops-ops/prometheus -> devsecops-app-2/app:8080",
     "devsecops-ops/prometheus -> devsecops-edge/nginx:9113",
     "devsecops-ops/chaos -> api-server:6443",
-    "devsecops-ops/chaos -> api-server:443",
     ...dnsFlows(STAGE6_PODS),
 ];
 
@@ -171,6 +192,9 @@ const BLOCKED = [
 const BLOCKED6 = [
     ...BLOCKED,
     "devsecops-ops/chaos -> devsecops-app/app:8080",
+    "devsecops-ops/chaos -> elsewhere:443",
+    "devsecops-ops/chaos -> elsewhere:6443",
+    "devsecops-ops/chaos -> api-server:443",
     "devsecops-ops/prometheus -> devsecops-data/postgres-primary:5432",
     "devsecops-ops/prometheus -> devsecops-data/vault:8200",
     "devsecops-app/app -> devsecops-app-2/app:8080",
@@ -218,3 +242,20 @@ for (const [stage, intended, blocked] of [["5", STAGE5_FLOWS, BLOCKED], ["6", ST
         });
     });
 }
+
+describe("the API server's endpoints, read from default/kubernetes (builders/kubernetes/flows.ts)", () => {
+    it("are the slice's addresses as host CIDRs and its TCP ports", () => {
+        const slice = KIND_CLUSTER_OBJECTS["kubernetes:discovery.k8s.io/v1:EndpointSlice default/kubernetes"] as any;
+        assert.deepEqual(apiServerEndpoints(slice), { cidrs: ["172.18.0.2/32"], ports: [6443] });
+        assert.deepEqual(apiServerEndpoints({ addressType: "IPv6", endpoints: [{ addresses: ["fc00:f853:ccd:e793::2"] }], ports: [{ port: 6443 }] }),
+            { cidrs: ["fc00:f853:ccd:e793::2/128"], ports: [6443] });
+        // Three control-plane nodes: three addresses, one port.
+        assert.deepEqual(apiServerEndpoints({ endpoints: [{ addresses: ["10.0.0.12"] }, { addresses: ["10.0.0.11"] }, { addresses: ["10.0.0.13"] }], ports: [{ port: 6443, protocol: "TCP" }] }).cidrs,
+            ["10.0.0.11/32", "10.0.0.12/32", "10.0.0.13/32"]);
+    });
+
+    it("refuses an empty slice in one line naming the context setting, rather than opening nothing or everything", () => {
+        assert.throws(() => apiServerEndpoints({ endpoints: [], ports: [{ port: 6443 }] }), /^Error: the cluster's default\/kubernetes EndpointSlice names no API server address and port: .*devsecops:kubeContext/);
+        assert.throws(() => apiServerEndpoints({ endpoints: [{ addresses: ["10.0.0.1"] }] }), /names no API server address and port/);
+    });
+});
