@@ -103,6 +103,8 @@ export class Database {
             // The client-side bound for when the server cannot even cancel (a frozen host).
             query_timeout: timeouts.dbStatementMs + 1000,
             idle_in_transaction_session_timeout: timeouts.dbStatementMs,
+            // Sent in the startup packet like the two above, so ALTER ROLE self SET cannot lift it.
+            lock_timeout: timeouts.dbStatementMs,
             application_name: `${instance}:${node}`.slice(0, 63),
             keepAlive: true,
         };

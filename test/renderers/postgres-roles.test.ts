@@ -211,6 +211,19 @@ describe("render/postgres stage 4: owner, app and replicator, for real", functio
         assert.deepEqual(attrs, { rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolreplication: false, rolbypassrls: false, rolconnlimit: APP_DB_CONNECTION_LIMIT });
     });
 
+    it("keeps the app's startup-packet timeouts when the app role sets its own defaults (ALTER ROLE self SET is allowed)", async () => {
+        // An ordinary role may always ALTER ROLE itself SET a USERSET parameter (PG15 user.c AlterRoleSet);
+        // a startup-packet parameter is PGC_S_CLIENT, which outranks role defaults (guc.h GucSource order).
+        await query(app(), `ALTER ROLE ${APP_DB_USER} SET statement_timeout = 0`);
+        try {
+            const timed = { ...app(), statement_timeout: 200, lock_timeout: 200 };
+            assert.equal(await outcome(timed, "SELECT pg_sleep(3)"), "57014", "the client's statement_timeout still cancels");
+            assert.equal(await outcome(app(), "SELECT pg_sleep(0.4)"), "ok", "the role's own default is what a plain session gets");
+        } finally {
+            await query(app(), `ALTER ROLE ${APP_DB_USER} RESET statement_timeout`);
+        }
+    });
+
     it("gives tables from later migrations to the app with the same rights (default privileges)", async () => {
         await query(ownerVia(primary!), `CREATE TABLE ${DATABASE.schema}.later (id bigint GENERATED ALWAYS AS IDENTITY, v text)`);
         await query(app(), `INSERT INTO ${DATABASE.schema}.later (v) VALUES ('x')`);
