@@ -12,7 +12,8 @@ describe("lab: what a stage needs (images, ports, CPU and memory), from the prog
     const image = (key: keyof typeof SETTINGS) => String((SETTINGS[key] as { default?: unknown }).default);
 
     it("names every image a Docker stage pulls, the app's base image included (the build pulls it)", async () => {
-        assert.equal(appBaseImage(), "node:24.20.0-alpine3.24");
+        // The tag Renovate moves (renovate.json): its shape, not today's value.
+        assert.match(appBaseImage() ?? "", /^node:\d+\.\d+\.\d+-alpine\d+\.\d+$/);
         assert.deepEqual((await needsOf(1)).images, [appBaseImage(), image("postgresImage")].sort());
         assert.deepEqual((await needsOf(4)).images, [appBaseImage(), image("postgresImage"), image("nginxImage"), image("redisImage"), image("vaultImage")].sort());
     });
