@@ -54,7 +54,7 @@ export interface LabCa {
 }
 
 /**
- * A CA and the server certificates it signs, shaped as builders/lab-ca.ts makes them with
+ * A CA and the server certificates it signs, shaped as a lab CA made with
  * @pulumi/tls (ECDSA P-256; the CA with basicConstraints CA:TRUE, keyCertSign; servers with
  * serverAuth and their SANs). Keys are written 0600; callers re-own them as the server needs.
  */
