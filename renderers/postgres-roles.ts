@@ -39,6 +39,8 @@ export interface LeastPrivilegeOptions {
     appUser?: string;
     /** The app tier's addresses, e.g. the app network's subnet: the only place the app role logs in from. */
     appCidr: string;
+    /** Stage 4: network logins over TLS only (hostssl), so a plaintext client is refused. */
+    tls?: boolean;
 }
 
 const q = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
@@ -62,6 +64,8 @@ export interface PgHbaOptions {
     appCidr: string;
     /** null: no replica, no replication line. */
     replicationCidr: string | null;
+    /** hostssl instead of host: a client that does not speak TLS matches no line and is refused. */
+    tls?: boolean;
 }
 
 /**
@@ -71,13 +75,14 @@ export interface PgHbaOptions {
  */
 export function renderPgHba(opts: PgHbaOptions): string {
     const app = roleName("appUser", opts.appUser ?? APP_DB_USER);
+    const host = opts.tls ? "hostssl" : "host";
     const rows = [
         ["# TYPE", "DATABASE", "USER", "ADDRESS", "METHOD"],
         ["local", "all", DATABASE.ownerUser, "", "scram-sha-256"],
-        ["host", DATABASE.name, app, checkCidr("appCidr", opts.appCidr), "scram-sha-256"],
+        [host, DATABASE.name, app, checkCidr("appCidr", opts.appCidr), "scram-sha-256"],
     ];
     if (opts.replicationCidr !== null) {
-        rows.push(["host", "replication", DATABASE.replicationUser, checkCidr("replicationCidr", opts.replicationCidr), "scram-sha-256"]);
+        rows.push([host, "replication", DATABASE.replicationUser, checkCidr("replicationCidr", opts.replicationCidr), "scram-sha-256"]);
     }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     const table = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());

@@ -187,7 +187,7 @@ echo "host replication ${DATABASE.replicationUser} ${cidr} scram-sha-256" >> "$P
 /** Stage 4's init: the schema, three roles, the slot, and the replaced pg_hba.conf. */
 function leastPrivilegeInitScript(lp: LeastPrivilegeOptions, replicationCidr: string, replication: boolean): string {
     const env = LEAST_PRIVILEGE_ENV;
-    const hba = renderPgHba({ appUser: lp.appUser, appCidr: lp.appCidr, replicationCidr: replication ? replicationCidr : null });
+    const hba = renderPgHba({ appUser: lp.appUser, appCidr: lp.appCidr, replicationCidr: replication ? replicationCidr : null, tls: lp.tls });
     const sql = renderPrimaryInitSql({ replication }) + renderLeastPrivilegeSql(lp.appUser);
     const passwords = [
         `lab_secret ${env.appPassword} "the app role logs in with it"`,

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { CACHE, CONTAINER_PORTS } from "../program/names";
+import { type RedisTlsOptions, redisCliTlsFlags, redisTlsLines } from "./tls";
 
 /** Where the builder puts the file in the official image (started as `redis-server <path>`). */
 export const REDIS_PATHS = {
@@ -54,8 +55,8 @@ export const REDIS_HEALTH_USER: RedisAclUser = { name: REDIS_USERS.health, nopas
  * The health check's command, run inside the redis image. redis-cli sends AUTH only when it has a
  * password; a nopass user accepts any, so "-" stands in for one.
  */
-export function redisHealthCheckCommand(port: number = CONTAINER_PORTS.redis): string[] {
-    return ["redis-cli", "-p", String(port), "--user", REDIS_USERS.health, "--pass", "-", "--no-auth-warning", "ping"];
+export function redisHealthCheckCommand(port: number = CONTAINER_PORTS.redis, tlsCa?: string): string[] {
+    return ["redis-cli", "-p", String(port), ...(tlsCa ? redisCliTlsFlags(tlsCa) : []), "--user", REDIS_USERS.health, "--pass", "-", "--no-auth-warning", "ping"];
 }
 
 export interface RedisConfOptions {
@@ -74,6 +75,8 @@ export interface RedisConfOptions {
     password?: string;
     /** Stage 4: named users with command allowlists. With users and no password, the default user is off. */
     users?: RedisAclUser[];
+    /** Stage 4: TLS only on `port` (renderers/tls.ts), with these files; absent: plaintext. */
+    tls?: Omit<RedisTlsOptions, "port">;
 }
 
 /** ACL passwords are written as `#<sha256>`, so the file (a ConfigMap, an upload) holds no secret. */
@@ -126,7 +129,7 @@ export function renderRedisConf(opts: RedisConfOptions = {}): string {
 
     const lines = [
         "# devsecops-journey: Redis as a cache (cache-aside in the app). Rendered; do not edit.",
-        `port ${port}`,
+        ...(opts.tls ? redisTlsLines({ ...opts.tls, port }) : [`port ${port}`]),
         `bind ${bind.join(" ")}`,
         // The official image compiles protected mode off; Debian's does not. Say it once, for both:
         // in stage 3 the network is the boundary (only the app tier reaches Redis). Stage 4 adds auth.

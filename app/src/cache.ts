@@ -11,6 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createClient } from "redis";
+import { tlsOptions } from "./tls";
 import type { FastifyBaseLogger } from "fastify";
 import type { AppConfig } from "./config";
 import { CACHE } from "./contract";
@@ -64,6 +65,8 @@ export class ItemCache {
                 port: redis.port,
                 connectTimeout: config.timeouts.redisConnectMs,
                 reconnectStrategy: (retries) => Math.min(100 * 2 ** Math.min(retries, 5), MAX_RECONNECT_DELAY_MS),
+                // Stage 4 on: TLS, the lab CA only, the name checked.
+                ...(config.tls ? { tls: true as const, ...tlsOptions(config.tls, redis.host) } : {}),
             },
             username: redis.user,
             password: redis.password,

@@ -4,6 +4,7 @@
  */
 import { hostname } from "node:os";
 import { APP_ENV, VAULT } from "./contract";
+import { type ClientTls, readCaFile } from "./tls";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -33,6 +34,8 @@ export interface AppConfig {
      * withVaultSecrets (vault.ts) fills them in at start-up.
      */
     vault?: { addr: string; tokenFile: string };
+    /** Stage 4 on: TLS to Postgres and Redis, verified against this CA (tls.ts). Absent: plaintext. */
+    tls?: ClientTls;
     cacheTtlSeconds: number;
     logLevel: LogLevel;
     /** Not environment settings: the bounds that keep a dead dependency from hanging a request. */
@@ -140,6 +143,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     const redisPassword = reader.text(APP_ENV.redisPassword, { fallback: "", pattern: /^[^\0]{0,1024}$/, allowed: "a password, or unset" });
     const cacheTtlSeconds = reader.integer(APP_ENV.cacheTtlSeconds, DEFAULTS.cacheTtlSeconds, 1, 86400);
     const logLevel = reader.oneOf(APP_ENV.logLevel, LOG_LEVELS, DEFAULTS.logLevel);
+    const tlsCaFile = reader.text(APP_ENV.tlsCaFile, { fallback: "", pattern: /^(|\/[^\0]*)$/, allowed: "the absolute path of the lab CA's certificate (PEM), or unset for plaintext" });
+    const tls = tlsCaFile ? readCaFile(tlsCaFile) : undefined;
+    if (tls && "problem" in tls) reader.refuse(APP_ENV.tlsCaFile, tls.problem, "a readable PEM file holding the CA that signed the servers' certificates");
 
     if (redisUser && !redisPassword) {
         problems.push({
@@ -165,6 +171,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
             ? { host: redisHost, port: redisPort, user: redisUser || undefined, password: redisPassword || undefined }
             : undefined,
         vault: vaultAddr ? { addr: vaultAddr.replace(/\/$/, ""), tokenFile: vaultTokenFile! } : undefined,
+        ...(tls && !("problem" in tls) ? { tls } : {}),
         cacheTtlSeconds,
         logLevel,
         timeouts: { ...DEFAULT_TIMEOUTS },

@@ -46,6 +46,8 @@ export const APP_ENV = {
     redisUser: "REDIS_USER",
     redisPassword: "REDIS_PASSWORD",
     cacheTtlSeconds: "CACHE_TTL_SECONDS",
+    /** Stage 4 on: the lab CA's certificate; set, the app speaks TLS to Postgres and Redis and verifies them. */
+    tlsCaFile: "TLS_CA_FILE",
     logLevel: "LOG_LEVEL",
 } as const;
 

@@ -3,6 +3,7 @@
  * bounded by a connect timeout and a statement timeout so a dead node is an error, never a hang.
  */
 import { Pool, type PoolConfig } from "pg";
+import { tlsOptions } from "./tls";
 import type { FastifyBaseLogger } from "fastify";
 import type { AppConfig, Endpoint } from "./config";
 import { DATABASE } from "./contract";
@@ -107,6 +108,8 @@ export class Database {
             lock_timeout: timeouts.dbStatementMs,
             application_name: `${instance}:${node}`.slice(0, 63),
             keepAlive: true,
+            // Stage 4 on: TLS, the lab CA only, the name checked (verify-full).
+            ...(this.config.tls ? { ssl: tlsOptions(this.config.tls, endpoint.host) } : {}),
         };
         const pool = new Pool(options);
         // An idle connection that dies (node restarted) must not crash the process.

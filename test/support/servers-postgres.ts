@@ -4,6 +4,7 @@
  * servers.ts; the API is documented there.
  */
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client, type ClientConfig, type QueryResult, type QueryResultRow } from "pg";
 import { DATABASE } from "../../program/names";
@@ -11,8 +12,9 @@ import {
     APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_IMAGE_ENV, PRIMARY_INIT_ENV, REPLICA_ENV, postgresArgs, postgresSettings,
     renderPrimaryInitScript, renderReplicaEntrypoint,
 } from "../../renderers/postgres";
+import { postgresTlsSettings, replicaTlsEnvironment } from "../../renderers/tls";
 import {
-    Proc, makeTempDir, postgresBinDir, postgresRunAs, freePort, removeTempDir, run, waitFor, writeOwnedFile,
+    Proc, type RunAs, makeTempDir, postgresBinDir, postgresRunAs, freePort, removeTempDir, run, waitFor, writeOwnedFile,
 } from "./proc";
 
 export interface PostgresServer {
@@ -67,6 +69,14 @@ export interface StartPostgresOptions {
      * of such a primary inherits its pg_hba. Use appCidr "127.0.0.1/32" for an app on loopback.
      */
     leastPrivilege?: { appCidr: string };
+    /**
+     * Stage 4's encryption in flight (renderers/tls.ts): the server serves TLS with this certificate
+     * and key (copied into its dir, the key 0440 root:postgres as the builders hand it over, or 0600
+     * when not root); with leastPrivilege, pg_hba admits network logins over TLS only (hostssl). A
+     * replica also verifies its primary against `ca` (PGSSLMODE=verify-full), dialling it as
+     * `primaryHost` (default "localhost": the name a certificate for loopback carries).
+     */
+    tls?: { certificate: string; key: string; ca: string; primaryHost?: string };
 }
 
 /** Speed and loopback only: never in the rendered settings. */
@@ -79,6 +89,16 @@ function binaries() {
     const dir = postgresBinDir();
     if (!dir) throw new Error("Postgres server binaries not found: install the Debian package `postgresql`");
     return { dir, bin: (name: string) => path.join(dir, name), PATH: `${dir}${path.delimiter}${process.env.PATH ?? ""}` };
+}
+
+/** Copies the TLS files into `dir` as the builders hand them over; returns the settings that name them. */
+function tlsFiles(dir: string, tls: NonNullable<StartPostgresOptions["tls"]>, runAs: RunAs | undefined): { settings: Record<string, string>; ca: string } {
+    const at = (name: string) => path.join(dir, name);
+    writeOwnedFile(at("tls.crt"), fs.readFileSync(tls.certificate, "utf8"), runAs, 0o444);
+    writeOwnedFile(at("ca.crt"), fs.readFileSync(tls.ca, "utf8"), runAs, 0o444);
+    // Root-owned, readable by the server's group: what Docker's uploads and Kubernetes' Secrets give it.
+    writeOwnedFile(at("tls.key"), fs.readFileSync(tls.key, "utf8"), runAs && { uid: 0, gid: runAs.gid }, runAs ? 0o440 : 0o600);
+    return { settings: postgresTlsSettings({ certificate: at("tls.crt"), key: at("tls.key") }), ca: at("ca.crt") };
 }
 
 /** Polls until the server accepts a password login over TCP and answers a query. */
@@ -161,9 +181,10 @@ export async function startPostgresPrimary(opts: StartPostgresOptions = {}): Pro
     const port = await freePort();
     const password = secret();
     const replicationPassword = secret();
+    const tls = opts.tls && tlsFiles(dir, opts.tls, runAs);
     const args = [
         "-D", data, "-p", String(port), "-k", dir,
-        ...postgresArgs(opts.settings ?? postgresSettings("primary")), ...(opts.extraArgs ?? TEST_ONLY_ARGS),
+        ...postgresArgs({ ...(opts.settings ?? postgresSettings("primary")), ...tls?.settings }), ...(opts.extraArgs ?? TEST_ONLY_ARGS),
     ];
     const launch = () => new Proc(`postgres-primary:${port}`, bin("postgres"), args, { runAs, env: { PATH } });
     let proc: Proc | undefined;
@@ -185,7 +206,7 @@ export async function startPostgresPrimary(opts: StartPostgresOptions = {}): Pro
 
         const script = path.join(dir, "10-lab-init.sh");
         const replication = opts.replication !== false;
-        const lp = opts.leastPrivilege;
+        const lp = opts.leastPrivilege && { ...opts.leastPrivilege, tls: opts.tls !== undefined };
         const rendered = renderPrimaryInitScript({ replicationCidr: opts.replicationCidr ?? "127.0.0.1/32", replication, leastPrivilege: lp });
         writeOwnedFile(script, rendered, runAs, 0o700);
         const appPassword = secret();
@@ -218,6 +239,7 @@ export async function startPostgresReplica(primary: PostgresServer, opts: StartP
     const data = path.join(dir, "data");
     const port = await freePort();
     const script = path.join(dir, "replica-entrypoint.sh");
+    const tls = opts.tls && tlsFiles(dir, opts.tls, runAs);
     const env = {
         PATH, [POSTGRES_IMAGE_ENV.dataDir]: data,
         [REPLICA_ENV.primaryHost]: primary.host, [REPLICA_ENV.primaryPort]: String(primary.port),
@@ -225,10 +247,16 @@ export async function startPostgresReplica(primary: PostgresServer, opts: StartP
         [REPLICA_ENV.replicationPassword]: primary.replicationPassword,
         [REPLICA_ENV.replicationSlot]: primary.replicationSlot,
         [REPLICA_ENV.waitSeconds]: "30",
+        ...(tls ? {
+            [REPLICA_ENV.primaryHost]: opts.tls!.primaryHost ?? "localhost", ...Object.fromEntries(replicaTlsEnvironment(tls.ca)),
+            // libpq looks for a client certificate in $HOME/.postgresql; the test runner's HOME
+            // (/root) is unreadable to postgres ("Permission denied"); in the image it is postgres's own.
+            HOME: dir,
+        } : {}),
     };
     const args = [
         script, bin("postgres"), "-p", String(port), "-k", dir,
-        ...postgresArgs(opts.settings ?? postgresSettings("replica")), ...(opts.extraArgs ?? TEST_ONLY_ARGS),
+        ...postgresArgs({ ...(opts.settings ?? postgresSettings("replica")), ...tls?.settings }), ...(opts.extraArgs ?? TEST_ONLY_ARGS),
     ];
     const launch = () => new Proc(`postgres-replica:${port}`, "sh", args, { runAs, env, cwd: dir });
     let proc: Proc | undefined;

@@ -5,6 +5,7 @@
  *
  *   TLS_NEEDS                                     for skipUnless(this, [...NEEDS.nginx, ...TLS_NEEDS])
  *   makeSelfSignedCert(dir) -> { certPath, keyPath, certPem }   CN=localhost, SAN localhost + 127.0.0.1
+ *   makeLabCa(dir) -> { caPath, caPem, issue(name, sans) -> { certPath, keyPath, certPem, keyPem } }   a CA like the program's
  *   httpsRequest(url, { ca, method?, headers?, body?, localAddress? }) -> { status, headers, rawHeaders, body }
  *   tlsHandshake({ host, port, ca, minVersion?, maxVersion?, ciphers?, ecdhCurve? }) -> { ok: true, protocol } | { ok: false, code, message }
  */
@@ -36,6 +37,56 @@ export async function makeSelfSignedCert(dir: string): Promise<SelfSignedCert> {
     // Readable by nginx's unprivileged workers? Only the master reads it (as root when tests run as root).
     fs.chmodSync(keyPath, 0o600);
     return { certPath, keyPath, certPem: fs.readFileSync(certPath, "utf8") };
+}
+
+export interface IssuedCert {
+    certPath: string;
+    keyPath: string;
+    certPem: string;
+    keyPem: string;
+}
+
+export interface LabCa {
+    caPath: string;
+    caPem: string;
+    /** A server certificate signed by this CA, for exactly these SANs ("DNS:localhost", "IP:127.0.0.1"). */
+    issue(name: string, sans: string[]): Promise<IssuedCert>;
+}
+
+/**
+ * A CA and the server certificates it signs, shaped as a lab CA made with
+ * @pulumi/tls (ECDSA P-256; the CA with basicConstraints CA:TRUE, keyCertSign; servers with
+ * serverAuth and their SANs). Keys are written 0600; callers re-own them as the server needs.
+ */
+export async function makeLabCa(dir: string): Promise<LabCa> {
+    const openssl = requireBinary("openssl", "openssl");
+    const caPath = path.join(dir, "ca.crt");
+    const caKey = path.join(dir, "ca.key");
+    await run("openssl req -x509 (CA)", openssl, [
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+        "-subj", "/CN=devsecops-journey test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", caKey, "-out", caPath,
+    ]);
+    return {
+        caPath,
+        caPem: fs.readFileSync(caPath, "utf8"),
+        async issue(name, sans) {
+            const keyPath = path.join(dir, `${name}.key`);
+            const certPath = path.join(dir, `${name}.crt`);
+            const csr = path.join(dir, `${name}.csr`);
+            const ext = path.join(dir, `${name}.ext`);
+            fs.writeFileSync(ext, `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans.join(",")}\n`);
+            await run("openssl req (server)", openssl, [
+                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", `/CN=${name}`,
+                "-keyout", keyPath, "-out", csr,
+            ]);
+            await run("openssl x509 -req (sign)", openssl, [
+                "x509", "-req", "-in", csr, "-CA", caPath, "-CAkey", caKey, "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", certPath,
+            ]);
+            fs.chmodSync(keyPath, 0o600);
+            return { certPath, keyPath, certPem: fs.readFileSync(certPath, "utf8"), keyPem: fs.readFileSync(keyPath, "utf8") };
+        },
+    };
 }
 
 export interface HttpsReply {
