@@ -3,7 +3,7 @@
  * a typed object, and passed down. Nothing else in the app reads process.env.
  */
 import { hostname } from "node:os";
-import { APP_ENV, VAULT } from "./contract";
+import { APP_ENV, AUTH, type AuthMode, VAULT } from "./contract";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -35,6 +35,8 @@ export interface AppConfig {
     vault?: { addr: string; tokenFile: string };
     cacheTtlSeconds: number;
     logLevel: LogLevel;
+    /** "open": anyone may write (stages 1-3); "jwt": writes need a bearer token signed with a key from Vault (auth.ts). */
+    auth: AuthMode;
     /** Not environment settings: the bounds that keep a dead dependency from hanging a request. */
     timeouts: Timeouts;
 }
@@ -140,6 +142,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     const redisPassword = reader.text(APP_ENV.redisPassword, { fallback: "", pattern: /^[^\0]{0,1024}$/, allowed: "a password, or unset" });
     const cacheTtlSeconds = reader.integer(APP_ENV.cacheTtlSeconds, DEFAULTS.cacheTtlSeconds, 1, 86400);
     const logLevel = reader.oneOf(APP_ENV.logLevel, LOG_LEVELS, DEFAULTS.logLevel);
+    const auth = reader.oneOf(APP_ENV.auth, AUTH.modes, "open");
+    // The signing keys live in Vault, next to the credentials: no key in the environment either.
+    if (auth === "jwt" && !vaultAddr) reader.refuse(APP_ENV.auth, `"jwt" needs ${VAULT.env.addr}`, "the signing keys are read from Vault: set it, or APP_AUTH=open");
 
     if (redisUser && !redisPassword) {
         problems.push({
@@ -167,6 +172,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
         vault: vaultAddr ? { addr: vaultAddr.replace(/\/$/, ""), tokenFile: vaultTokenFile! } : undefined,
         cacheTtlSeconds,
         logLevel,
+        auth,
         timeouts: { ...DEFAULT_TIMEOUTS },
     };
 }
