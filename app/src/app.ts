@@ -13,6 +13,7 @@ import {
     type ErrorBody, RETRY_AFTER_SECONDS, clientErrorHandler, errorHandler, formatSchemaError, frameworkErrors, notFound, requestHeadProblem,
 } from "./errors";
 import { ItemService } from "./items";
+import type { ApiKeys } from "./keys";
 import { createLogger } from "./log";
 import { createMetrics } from "./metrics";
 import { healthRoutes } from "./routes/health";
@@ -40,6 +41,8 @@ function readVersion(): string {
 export interface AppDeps {
     /** A pino logger to use instead of one on stdout (tests capture lines with it). */
     logger?: FastifyBaseLogger;
+    /** With config.auth "jwt": the API's signing keys (ApiKeys.load), for bearer tokens and the form's. */
+    keys?: ApiKeys;
 }
 
 // Sent on every response (the page replaces the CSP with its own). HSTS is the TLS edge's job (stage 4).
@@ -57,6 +60,8 @@ const QUIET_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
 
 export function buildApp(config: AppConfig, deps: AppDeps = {}): FastifyInstance {
     if (!config.db.password) throw new Error("buildApp: no database password (with Vault, await withVaultSecrets(config) first)");
+    if (config.auth === "jwt" && !deps.keys) throw new Error("buildApp: auth \"jwt\" needs the signing keys (await ApiKeys.load(...) first)");
+    const keys = config.auth === "jwt" ? deps.keys : undefined;
     const logger = deps.logger ?? createLogger(config.logLevel, config.instance);
     const app = Fastify({
         loggerInstance: logger,
@@ -137,11 +142,12 @@ export function buildApp(config: AppConfig, deps: AppDeps = {}): FastifyInstance
     app.setNotFoundHandler(notFound);
 
     app.register(healthRoutes, { instance: config.instance, db, cache, metrics });
-    app.register(itemRoutes, { prefix: "/api/items", items });
-    app.register(pageRoutes, { instance: config.instance, items, db, cache });
+    app.register(itemRoutes, { prefix: "/api/items", items, keys });
+    app.register(pageRoutes, { instance: config.instance, items, db, cache, keys });
 
     // Runs after the server has stopped accepting and every in-flight request has been answered.
     app.addHook("onClose", async () => {
+        keys?.stop();
         await Promise.all([db.close(), cache.close()]);
         app.log.info("database pools and cache connection closed");
     });

@@ -3,7 +3,7 @@
  * a typed object, and passed down. Nothing else in the app reads process.env.
  */
 import { hostname } from "node:os";
-import { APP_ENV, VAULT } from "./contract";
+import { APP_ENV, AUTH, type AuthMode, VAULT } from "./contract";
 import { type ClientTls, readCaFile } from "./tls";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -38,6 +38,8 @@ export interface AppConfig {
     tls?: ClientTls;
     cacheTtlSeconds: number;
     logLevel: LogLevel;
+    /** "open": anyone may write (stages 1-3); "jwt": writes need a bearer token signed with a key from Vault (auth.ts). */
+    auth: AuthMode;
     /** Not environment settings: the bounds that keep a dead dependency from hanging a request. */
     timeouts: Timeouts;
 }
@@ -146,6 +148,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     const tlsCaFile = reader.text(APP_ENV.tlsCaFile, { fallback: "", pattern: /^(|\/[^\0]*)$/, allowed: "the absolute path of the lab CA's certificate (PEM), or unset for plaintext" });
     const tls = tlsCaFile ? readCaFile(tlsCaFile) : undefined;
     if (tls && "problem" in tls) reader.refuse(APP_ENV.tlsCaFile, tls.problem, "a readable PEM file holding the CA that signed the servers' certificates");
+    const auth = reader.oneOf(APP_ENV.auth, AUTH.modes, "open");
+    // The signing keys live in Vault, next to the credentials: no key in the environment either.
+    if (auth === "jwt" && !vaultAddr) reader.refuse(APP_ENV.auth, `"jwt" needs ${VAULT.env.addr}`, "the signing keys are read from Vault: set it, or APP_AUTH=open");
 
     if (redisUser && !redisPassword) {
         problems.push({
@@ -174,6 +179,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
         ...(tls && !("problem" in tls) ? { tls } : {}),
         cacheTtlSeconds,
         logLevel,
+        auth,
         timeouts: { ...DEFAULT_TIMEOUTS },
     };
 }

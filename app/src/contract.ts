@@ -49,7 +49,34 @@ export const APP_ENV = {
     /** Stage 4 on: the lab CA's certificate; set, the app speaks TLS to Postgres and Redis and verifies them. */
     tlsCaFile: "TLS_CA_FILE",
     logLevel: "LOG_LEVEL",
+    /** "open" (stages 1-3: anyone who reaches the app may write) or "jwt" (stage 4 on: writes need a bearer token). */
+    auth: "APP_AUTH",
 } as const;
+
+/**
+ * Stage 4 on: who may write. Writes to the API need a bearer JWT signed with a key the program
+ * generates and the Vault bootstrap writes at `path`; the app reads it there with its own token.
+ */
+export const AUTH = {
+    modes: ["open", "jwt"],
+    issuer: "devsecops-journey-lab",
+    audience: "devsecops-journey-api",
+    /** Clocks of the lab's containers and the learner's laptop may differ a little. */
+    clockSkewSeconds: 30,
+    /** After a rotation the previous key still verifies this long (>= the lab token's default lifetime). */
+    rotationOverlapSeconds: 3600,
+    /** The app re-reads the keys this often, and at once (at most every minIntervalMs) on an unknown kid. */
+    refreshMs: 30_000,
+    refreshMinIntervalMs: 2000,
+    /** KV v2 path under VAULT.mount, and its fields. */
+    path: "devsecops/api-keys",
+    fields: { currentKid: "current_kid", currentKey: "current_key", previousKid: "previous_kid", previousKey: "previous_key", rotatedAt: "rotated_at" },
+    /** The HTML form's session cookie (__Host-: Secure, Path=/, no Domain) and its hidden field. */
+    sessionCookie: "__Host-lab-session",
+    formField: "form_token",
+} as const;
+
+export type AuthMode = (typeof AUTH.modes)[number];
 
 /**
  * What the app does in Redis, so stage 4's ACL user can allow exactly that: these commands, on keys

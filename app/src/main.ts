@@ -5,6 +5,7 @@
  */
 import { buildApp } from "./app";
 import { type AppConfig, ConfigError, loadConfig } from "./config";
+import { ApiKeys, vaultKeySource } from "./keys";
 import { createLogger } from "./log";
 import { VaultError, withVaultSecrets } from "./vault";
 
@@ -28,7 +29,18 @@ async function main(): Promise<void> {
         process.exit(1);
     }
 
-    const app = buildApp(config, { logger });
+    let keys: ApiKeys | undefined;
+    if (config.auth === "jwt") {
+        try {
+            keys = await ApiKeys.load(vaultKeySource(config.vault!), logger);
+        } catch (err) {
+            if (!(err instanceof VaultError)) throw err;
+            logger.fatal({ vault: config.vault?.addr }, err.message);
+            process.exit(1);
+        }
+    }
+
+    const app = buildApp(config, { logger, keys });
     let closing = false;
     const shutdown = (signal: NodeJS.Signals) => {
         if (closing) {

@@ -4,6 +4,7 @@
  * Every value is escaped; the only inline style is allowed by its hash in the page's CSP.
  */
 import { createHash } from "node:crypto";
+import { AUTH } from "./contract";
 import type { Item } from "./db";
 import type { CacheState, DbNode, FallbackReason } from "./metrics";
 import type { Readiness } from "./routes/health";
@@ -18,6 +19,8 @@ export interface PageView {
     fallback?: FallbackReason;
     status?: Readiness;
     error?: string;
+    /** Stage 4 on: the token bound to the visitor's session cookie, sent back with the form. */
+    formToken?: string;
     /** What the write form held when it was refused, to show it again. */
     form?: { name?: string; note?: string };
 }
@@ -70,7 +73,7 @@ ${renderRead(view)}
 </section>
 <h2>Try it</h2>
 <form id="write" method="post" action="/">
-<label>Name <input name="name" required maxlength="${LIMITS.nameMax}" value="${e(view.form?.name ?? "")}"></label>
+${view.formToken ? `<input type="hidden" name="${AUTH.formField}" value="${e(view.formToken)}">\n` : ""}<label>Name <input name="name" required maxlength="${LIMITS.nameMax}" value="${e(view.form?.name ?? "")}"></label>
 <label>Note <input name="note" maxlength="${LIMITS.noteMax}" value="${e(view.form?.note ?? "")}"></label>
 <button type="submit">Write an item (primary)</button>
 </form>

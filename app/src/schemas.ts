@@ -38,6 +38,12 @@ export const itemBody = {
     additionalProperties: false,
 } as const;
 
+/** The page's form: an item, and (stage 4 on) the session-bound token auth.ts checks. */
+export const formBody = {
+    ...itemBody,
+    properties: { ...itemBody.properties, form_token: { type: "string", maxLength: 100 } },
+} as const;
+
 export const listQuery = {
     type: "object",
     properties: {

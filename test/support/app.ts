@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildApp } from "../../app/src/app";
+import { type AppDeps, buildApp } from "../../app/src/app";
 import { type AppConfig, DEFAULT_TIMEOUTS, loadConfig } from "../../app/src/config";
 import { APP_ENV, DATABASE } from "../../app/src/contract";
 import {
@@ -100,8 +100,8 @@ export function useLabApp(): { readonly servers: LabServers; readonly app: Runni
 }
 
 /** buildApp + listen on a free loopback port. */
-export async function startApp(config: AppConfig): Promise<RunningApp> {
-    const app = buildApp(config);
+export async function startApp(config: AppConfig, deps: AppDeps = {}): Promise<RunningApp> {
+    const app = buildApp(config, deps);
     await app.listen({ host: "127.0.0.1", port: 0 });
     const { port } = app.server.address() as { port: number };
     let closed = false;

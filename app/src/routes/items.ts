@@ -1,8 +1,10 @@
 /** The JSON API: writes go to the primary, reads through the cache to the replica. */
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import { requireBearer } from "../auth";
 import { HEADERS } from "../contract";
 import type { ErrorBody } from "../errors";
 import type { ItemService, Served } from "../items";
+import type { ApiKeys } from "../keys";
 import { type IdParams, type ItemBody, type ListQuery, idParams, item, itemBody, listQuery, noQuery } from "../schemas";
 
 /** Says how a read was served: X-Db-Node, X-Cache and, when the replica was passed over, why. */
@@ -16,7 +18,9 @@ function missing(reply: FastifyReply, id: number): ErrorBody {
     return { error: "not_found", message: `item ${id} does not exist` };
 }
 
-export const itemRoutes: FastifyPluginAsync<{ items: ItemService }> = async (app, { items }) => {
+export const itemRoutes: FastifyPluginAsync<{ items: ItemService; keys?: ApiKeys }> = async (app, { items, keys }) => {
+    // Stage 4 on: every write carries a bearer token, checked before the body is read; reads stay public.
+    if (keys) app.addHook("onRequest", requireBearer(keys));
     app.post<{ Body: ItemBody }>(
         "/",
         { schema: { querystring: noQuery, body: itemBody, response: { 201: item } } },

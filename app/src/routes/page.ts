@@ -2,12 +2,15 @@
  * The HTML page and its plain-HTML write form (POST, then redirect to the read: no script needed).
  * Registered as its own plugin so the form encoding is accepted here only; the API stays JSON.
  */
-import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply } from "fastify";
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { formTokenProblem, issueFormToken } from "../auth";
 import type { ItemCache } from "../cache";
 import { DatabaseUnavailableError, type Database, errorText } from "../db";
 import type { ItemService, Served } from "../items";
+import type { ApiKeys } from "../keys";
 import { PAGE_CSP, type PageView, renderPage } from "../page";
-import { type ItemBody, itemBody, noQuery, pageQuery } from "../schemas";
+import { type ItemBody, formBody, noQuery, pageQuery } from "../schemas";
+import { AUTH } from "../contract";
 import { readiness } from "./health";
 import { reportServed } from "./items";
 
@@ -18,15 +21,19 @@ interface Deps {
     items: ItemService;
     db: Database;
     cache: ItemCache;
+    /** Stage 4 on: the form carries a token bound to a session cookie (auth.ts). */
+    keys?: ApiKeys;
 }
 
-export const pageRoutes: FastifyPluginAsync<Deps> = async (app, { instance, items, db, cache }) => {
+export const pageRoutes: FastifyPluginAsync<Deps> = async (app, { instance, items, db, cache, keys }) => {
     app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
         // Own properties only (no prototype), last value wins; the schema then refuses unknown names.
         done(null, Object.fromEntries(new URLSearchParams(body as string)));
     });
 
-    function send(reply: FastifyReply, status: number, view: PageView): string {
+    function send(request: FastifyRequest, reply: FastifyReply, status: number, view: PageView): string {
+        // Every rendering of the form carries the token of the visitor's session (a new session if none).
+        if (keys) view = { ...view, formToken: issueFormToken(keys, request, reply) };
         reply.code(status).type("text/html; charset=utf-8").header("Content-Security-Policy", PAGE_CSP);
         return renderPage(view);
     }
@@ -36,18 +43,18 @@ export const pageRoutes: FastifyPluginAsync<Deps> = async (app, { instance, item
         { schema: { querystring: pageQuery }, attachValidation: true },
         async (request, reply) => {
             if (request.validationError) {
-                return send(reply, 400, { instance, error: request.validationError.message, status: await readiness(instance, db, cache) });
+                return send(request, reply, 400, { instance, error: request.validationError.message, status: await readiness(instance, db, cache) });
             }
             const id = request.query.id;
             const [result, status] = await Promise.all([
                 read(id).catch((err: unknown) => unavailable(err, request.log)),
                 readiness(instance, db, cache),
             ]);
-            if (!result) return send(reply, 503, { instance, status, error: "No database node is available right now; try again shortly." });
+            if (!result) return send(request, reply, 503, { instance, status, error: "No database node is available right now; try again shortly." });
             const { served, view } = result;
             reportServed(reply, served);
             const notFound = view.kind === "item" && view.item === null;
-            return send(reply, notFound ? 404 : 200, { instance, status, read: view, dbNode: served.dbNode, cache: served.cache, fallback: served.fallback });
+            return send(request, reply, notFound ? 404 : 200, { instance, status, read: view, dbNode: served.dbNode, cache: served.cache, fallback: served.fallback });
         },
     );
 
@@ -66,23 +73,29 @@ export const pageRoutes: FastifyPluginAsync<Deps> = async (app, { instance, item
 
     app.post<{ Body: ItemBody }>(
         "/",
-        { schema: { querystring: noQuery, body: itemBody }, attachValidation: true },
+        { schema: { querystring: noQuery, body: formBody }, attachValidation: true },
         async (request, reply) => {
             const form = (request.body && typeof request.body === "object" ? request.body : undefined) as Record<string, unknown> | undefined;
             const foreign = crossSite(request.headers);
             if (foreign) {
                 request.log.warn({ why: foreign }, "refused a cross-site form post");
                 const status = await readiness(instance, db, cache);
-                return send(reply, 403, { instance, status, error: `This form only accepts posts from its own page (${foreign}).` });
+                return send(request, reply, 403, { instance, status, error: `This form only accepts posts from its own page (${foreign}).` });
+            }
+            const stale = keys && formTokenProblem(keys, request, form?.[AUTH.formField]);
+            if (stale) {
+                request.log.warn({ why: stale }, "refused a form post without its session token");
+                const status = await readiness(instance, db, cache);
+                return send(request, reply, 403, { instance, status, error: `Not written: ${stale}. The form below is fresh: post it again.`, form: strings(form) });
             }
             if (request.validationError) {
                 const status = await readiness(instance, db, cache);
-                return send(reply, 400, { instance, status, error: request.validationError.message, form: strings(form) });
+                return send(request, reply, 400, { instance, status, error: request.validationError.message, form: strings(form) });
             }
             const created = await items.create(request.body.name, request.body.note ?? "").catch((err: unknown) => unavailable(err, request.log));
             if (!created) {
                 const status = await readiness(instance, db, cache);
-                return send(reply, 503, { instance, status, error: "The primary database is unavailable; the item was not written.", form: strings(form) });
+                return send(request, reply, 503, { instance, status, error: "The primary database is unavailable; the item was not written.", form: strings(form) });
             }
             // Post/redirect/get: the browser then reads the item the way any client would.
             return reply.code(303).header("Location", `/?id=${created.id}`).send();
