@@ -9,6 +9,7 @@ import {
     NGINX_SERVER_NAMES, NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions, defaultServers, errorPages, rateLimitRules,
     rateLimitZones, redirectServer, securityHeaderMaps, securityHeaders, serverNames, tlsSettings, validateRateLimit,
 } from "./nginx-edge";
+import { type NginxWafOptions, wafDirectives, wafModules } from "./nginx-waf";
 
 export {
     NGINX_READ_ONLY_ROOT_PATHS, NGINX_SERVER_NAMES, NGINX_TLS_PORT, type NginxRateLimitOptions, type NginxTlsOptions,
@@ -94,6 +95,11 @@ export interface NginxConfOptions {
      * port of 127.0.0.1 only: the sidecar shares the pod's loopback, nothing else reaches it.
      */
     statusPort?: number;
+    /**
+     * Stage 4: ModSecurity with the OWASP CRS in front of the app (nginx-waf.ts): the connector
+     * loaded, and on in the server that proxies to the app.
+     */
+    waf?: NginxWafOptions;
 }
 
 const DEFAULT_PATHS: NginxPaths = {
@@ -186,6 +192,7 @@ export function renderNginxConf(opts: NginxConfOptions): string {
             return 404 '{"error":"not_found","message":"/readyz and /metrics are served to the platform only, not through the edge"}';
         }
 `;
+    const waf = opts.waf ? wafDirectives(opts.waf, "        ") : "";
     const proxyServer = tls
         ? `${defaultServers(listen, tlsListen, tls, health)}${redirectServer(listen, tls, health)}
     # HTTPS: TLS ends here; the app tier behind it is reached over the internal network.
@@ -198,7 +205,9 @@ ${tlsSettings(tls, "        ")}
 ${securityHeaders("        ")}
         # On nginx's own answers too (its 502 says which instances it tried); empty, so absent, otherwise.
         add_header ${HEADERS.upstream} $upstream_addr always;
-${errorPages(HTTP_LIMITS)}
+        # The id the access log, the WAF's audit line and the app's log all carry: quote it to find them.
+        add_header ${HEADERS.requestId} $request_id always;
+${waf}${errorPages(HTTP_LIMITS)}
 ${internalOnly}`
         : `
     server {
@@ -207,7 +216,7 @@ ${internalOnly}`
         # request without Host, so the app still gets one.
         server_name ${NGINX_SERVER_NAMES[0]};
         client_max_body_size ${bodySize};
-`;
+${waf}`;
 
     const status = opts.statusPort === undefined ? "" : `
     # Stage 6: counters for the exporter sidecar, on the pod's loopback only.
@@ -224,7 +233,7 @@ ${internalOnly}`
     }
 
     return `# devsecops-journey: ${tls || rateLimit ? "stage-4 hardened edge" : "stage-3 L7 load balancer"}. Rendered; do not edit.
-${user === null ? "" : `user ${user};\n`}worker_processes ${workers};
+${opts.waf ? wafModules(opts.waf) : ""}${user === null ? "" : `user ${user};\n`}worker_processes ${workers};
 pid ${paths.pid};
 error_log ${paths.errorLog} notice;
 
@@ -242,8 +251,13 @@ http {
     uwsgi_temp_path       ${paths.tempDir}/uwsgi_temp;
     scgi_temp_path        ${paths.tempDir}/scgi_temp;
 
+    # The path without the query: a query string may carry what no log should keep.
+    map $request_uri $lab_log_path {
+        "~^(?<lab_path>[^?]*)" $lab_path;
+    }
+    # One JSON object per request, keyed by the id the app logs too (X-Request-Id); no header, cookie or query in it.
     log_format lab_json escape=json '{"time":"$time_iso8601","request_id":"$request_id",'
-        '"remote_addr":"$remote_addr","method":"$request_method","uri":"$request_uri",'
+        '"remote_addr":"$remote_addr","method":"$request_method","path":"$lab_log_path",'
         '"status":$status,"bytes":$body_bytes_sent,"request_time":$request_time,'
         '"upstream":"$upstream_addr","upstream_status":"$upstream_status",'
         '"upstream_time":"$upstream_response_time"}';
@@ -283,7 +297,7 @@ ${rateLimit ? rateLimitRules(rateLimit, "            ") : ""}            proxy_p
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host $host;
-            proxy_set_header X-Request-Id $request_id;
+            proxy_set_header ${HEADERS.requestId} $request_id;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
 
@@ -302,6 +316,7 @@ ${rateLimit ? rateLimitRules(rateLimit, "            ") : ""}            proxy_p
 
             # Which instance answered (all addresses tried, comma-separated); always, so 5xx too.
             add_header ${HEADERS.upstream} $upstream_addr always;
+            add_header ${HEADERS.requestId} $request_id always;
 ${tls ? `            # This location has an add_header of its own, so it inherits none: repeat the edge's.\n${securityHeaders("            ")}` : ""}        }
     }
 }

@@ -14,7 +14,7 @@ import {
 } from "./errors";
 import { ItemService } from "./items";
 import type { ApiKeys } from "./keys";
-import { createLogger } from "./log";
+import { REQUEST_ID_LOG_KEY, createLogger, requestIdOf } from "./log";
 import { createMetrics } from "./metrics";
 import { healthRoutes } from "./routes/health";
 import { itemRoutes } from "./routes/items";
@@ -65,7 +65,11 @@ export function buildApp(config: AppConfig, deps: AppDeps = {}): FastifyInstance
     const logger = deps.logger ?? createLogger(config.logLevel, config.instance);
     const app = Fastify({
         loggerInstance: logger,
-        logController: new LogController({ disableRequestLogging: true }), // one line per request, in onResponse below
+        // One line per request, in onResponse below; every line of a request carries the edge's id for
+        // it (validated), under the key the edge's access log uses.
+        logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: REQUEST_ID_LOG_KEY }),
+        genReqId: requestIdOf,
+        requestIdHeader: false,
         bodyLimit: BODY_LIMIT,
         onProtoPoisoning: "error",
         onConstructorPoisoning: "error",
@@ -127,7 +131,8 @@ export function buildApp(config: AppConfig, deps: AppDeps = {}): FastifyInstance
         }
         const line = {
             method: request.method,
-            url: request.url.slice(0, 200),
+            // The path alone: a query string may carry what no log should keep.
+            path: request.url.split("?", 1)[0].slice(0, 200),
             route,
             status: reply.statusCode,
             ms: Math.round(reply.elapsedTime * 10) / 10,

@@ -23,6 +23,8 @@ export const HEADERS = {
     /** Why a read went to the primary although a replica is configured (absent otherwise). */
     dbFallback: "X-Db-Fallback",
     upstream: "X-Upstream",
+    /** The edge's id for a request (nginx's $request_id), sent to the app and back to the client; the app logs it. */
+    requestId: "X-Request-Id",
 } as const;
 
 /**

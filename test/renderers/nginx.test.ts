@@ -107,12 +107,15 @@ describe("render/nginx: the load balancer, for real", function () {
         assert.equal(upstream?.lastRequest?.headers.host, "localhost");
     });
 
-    it("logs one JSON object per request, with the request id the upstream got", async () => {
-        await request(url("/logged"));
-        const upstream = [a(), b()].find((u) => u.lastRequest?.url === "/logged")!;
+    it("logs one JSON object per request, with the request id the upstream got and the client got back, and no query", async () => {
+        const reply = await request(url("/logged?token=query-secret-7"));
+        const upstream = [a(), b()].find((u) => u.lastRequest?.url === "/logged?token=query-secret-7")!;
         const entry = await waitFor("the access log entry", () =>
-            lb!.accessLog().map((line) => JSON.parse(line)).find((e) => e.uri === "/logged"));
+            lb!.accessLog().map((line) => JSON.parse(line)).find((e) => e.path === "/logged"));
         assert.equal(entry.request_id, upstream.lastRequest!.headers["x-request-id"]);
+        assert.match(entry.request_id, /^[0-9a-f]{32}$/);
+        assert.equal(reply.headers.get(HEADERS.requestId), entry.request_id);
+        assert.doesNotMatch(lb!.accessLog().join("\n"), /query-secret-7/);
         assert.equal(entry.status, 200);
         assert.equal(entry.upstream, addressOf(upstream));
     });
