@@ -16,6 +16,7 @@ import { renderDiff, stageDiff } from "../lab/diff";
 import { stageNeeds } from "../lab/needs";
 import { renderMermaid } from "./mermaid";
 import { RecordedStage, recordStage } from "../lab/stages";
+import { roadmapTable } from "../profiles/roadmap";
 
 export const DOCS_DIR = path.resolve(__dirname, "..", "docs", "stages");
 
@@ -181,6 +182,7 @@ export async function generatedSections(stage: StageNumber): Promise<{ name: str
         { name: "observe", body: observeSection(recorded) },
         { name: "policies", body: policiesSection(stage) },
     ];
+    sections.push({ name: "roadmap", body: `## The roadmap, item by item\n\n${roadmapTable(stage)}` });
     if (previous) {
         sections.push({
             name: "changes",
