@@ -17,6 +17,7 @@ import { stageNeeds } from "../lab/needs";
 import { renderMermaid } from "./mermaid";
 import { RecordedStage, recordStage } from "../lab/stages";
 import { roadmapTable } from "../profiles/roadmap";
+import { threatModel, threatTable } from "../lab/threats";
 
 export const DOCS_DIR = path.resolve(__dirname, "..", "docs", "stages");
 
@@ -165,6 +166,20 @@ function observeSection(recorded: RecordedStage): string {
     ].join("\n");
 }
 
+/** The threat model, generated from the topology above (lab/threats.ts). */
+function threatsSection(recorded: RecordedStage): string {
+    return [
+        "## The threat model",
+        "",
+        "Generated from this stage's topology: its trust boundaries are the host and the networks or namespaces above, and every " +
+        "entry point, flow and server gets the STRIDE threats that apply to it. A threat is covered where the pack makes its policy " +
+        "mandatory (so `up` cannot create the stage without the control) or where the stage's own resources have the control; " +
+        "anything else is open, and a later stage closes it.",
+        "",
+        threatTable(threatModel(recorded), recorded.topology.target),
+    ].join("\n");
+}
+
 /** The generated sections of a stage's page, in page order (the hand-written ones go after "observe"). */
 export async function generatedSections(stage: StageNumber): Promise<{ name: string; body: string }[]> {
     const profile = profileOf(stage);
@@ -183,6 +198,7 @@ export async function generatedSections(stage: StageNumber): Promise<{ name: str
         { name: "policies", body: policiesSection(stage) },
     ];
     sections.push({ name: "roadmap", body: `## The roadmap, item by item\n\n${roadmapTable(stage)}` });
+    sections.push({ name: "threats", body: threatsSection(recorded) });
     if (previous) {
         sections.push({
             name: "changes",
