@@ -111,7 +111,7 @@ export const ROADMAP: Readonly<Record<StageNumber, readonly RoadmapEntry[]>> = {
         solution.mapped("Incident Response & Forensics", "not shown: the pack's messages name the rule, the resource and the fix; there is no playbook yet"),
         solution.mapped("Platform Engineering & Internal Developer Platforms (IDPs)", "`npm run lab`: one command per intent over the infrastructure code"),
         solution.mapped("FinOps", "requests and limits on every container are the only cost lever a laptop shows"),
-        solution.mapped("Threat Modeling & Security Architecture Review", "not shown: the stage pages say what each control stops; there is no threat model yet"),
+        solution.shown("Threat Modeling & Security Architecture Review", "a STRIDE threat model on every stage page, generated from the stage's own topology (trust boundaries, entry points, flows, servers), each threat covered by a mandatory policy or a control of the stage, or open; in a real review people add the threats no topology shows (insiders, the supply chain, the business logic)", "test/docs/threats.test.ts"),
         solution.mapped("Disaster Recovery & Business Continuity Planning", "not shown: the second region fails over at the edge, but there is no backup and restore drill yet"),
         concept.mapped("Microservices Architecture", "one service: the lab's lessons are about the platform around it"),
         concept.mapped("Event-Driven Architecture", "not shown: no queue or event log"),
