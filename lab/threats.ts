@@ -82,11 +82,23 @@ export function envOf(ctx: ThreatContext, node: TopologyNode): Record<string, st
     return Object.fromEntries(containers.flatMap((c) => c.env ?? []).filter((e) => typeof e.value === "string").map((e) => [e.name, e.value as string]));
 }
 
-/** Every file the stage hands its servers (Docker uploads, ConfigMaps, Secrets): where configs are read. */
+/**
+ * Every configuration the stage hands its servers: files (Docker uploads, ConfigMaps) and command
+ * lines (Postgres takes its settings as `-c key=value`), an argument per line.
+ */
 function filesOf(ctx: ThreatContext): string[] {
+    const commandLines = (r: RecordedResource): string[] => {
+        const spec = r.inputs.spec ?? {};
+        const pod = (spec.template ?? spec.jobTemplate?.spec?.template ?? {}).spec ?? {};
+        const containers = [...(pod.initContainers ?? []), ...(pod.containers ?? [])] as { command?: string[]; args?: string[] }[];
+        return [r.inputs.command, ...containers.flatMap((c) => [c.command, c.args])]
+            .filter((argv): argv is string[] => Array.isArray(argv))
+            .map((argv) => argv.join("\n"));
+    };
     return ctx.resources.flatMap((r) => [
         ...((r.inputs.uploads ?? []) as { content?: string }[]).map((u) => u.content ?? ""),
         ...(r.type === "kubernetes:core/v1:ConfigMap" ? Object.values((r.inputs.data ?? {}) as Record<string, string>) : []),
+        ...commandLines(r),
     ]);
 }
 

@@ -142,4 +142,16 @@ describe("docs: the threat model, generated from each stage's topology", () => {
         }
         assert.equal(find(tls, "flow-plaintext-sql", /^postgres-replica/)[0]?.covered, false, "the replica's hop is its own setting");
     });
+
+    it("reads the database's audit trail off its settings: connections and DDL logged", async () => {
+        const stage4 = STAGES.get(4)!;
+        const run = await buildProfile(stage4);
+        const audited = run.resources.map((r) => r.type === "docker:index/container:Container" && Array.isArray(r.inputs.command) && r.inputs.command.includes("log_connections=on")
+            ? { ...r, inputs: { ...r.inputs, command: [...r.inputs.command, "-c", "log_statement=ddl"] } }
+            : r);
+        const before = threatModel({ profile: stage4, resources: run.resources, topology: topologyOf("docker", run.resources) });
+        const after = threatModel({ profile: stage4, resources: audited, topology: topologyOf("docker", audited) });
+        assert.equal(find(before, "flow-no-audit")[0]?.covered, false, "connections are logged, DDL is not");
+        assert.equal(find(after, "flow-no-audit")[0]?.covered, true);
+    });
 });
