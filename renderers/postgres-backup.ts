@@ -13,6 +13,7 @@
  * the archive off the machine (object storage, pgBackRest or WAL-G) and tests the restore on a
  * schedule, as the drill does here.
  */
+import { DATABASE } from "../program/names";
 
 /** What the scripts read; the builder sets them, the tests set them the same way. */
 export const BACKUP_ENV = {
@@ -126,5 +127,62 @@ tar -xzf "$${e.backupDir}/$name/pg_wal.tar.gz" -C "$PGDATA/pg_wal"
 } >> "$PGDATA/postgresql.auto.conf"
 touch "$PGDATA/recovery.signal"
 echo "restore: $name into $PGDATA, replaying $${e.archiveDir}\${${e.targetTime}:+ up to $${e.targetTime}}"
+`;
+}
+
+/** What the restore drill reads besides BACKUP_ENV and PGDATA (the fresh, empty data directory). */
+export const DRILL_ENV = {
+    /** The rendered restore script (renderRestoreScript), run first. */
+    restoreScript: "DRILL_RESTORE_SCRIPT",
+    /** Where the restored instance listens: a Unix socket directory only, never the network. */
+    socketDir: "DRILL_SOCKET_DIR",
+    /** The owner's password (the restored copy keeps the primary's roles and pg_hba: owner over the socket). */
+    ownerPasswordFile: "OWNER_PASSWORD_FILE",
+    /** The live primary, read as the app's own role (DML on the lab schema, allowed from the pod network). */
+    primaryHost: "PRIMARY_HOST",
+    primaryPort: "PRIMARY_PORT",
+    appUser: "APP_DB_USER",
+    appPasswordFile: "APP_DB_PASSWORD_FILE",
+} as const;
+
+/**
+ * The restore drill: restores the newest base backup and the archive into a fresh instance beside
+ * the live primary (never over it), waits until it has promoted, and compares the two: rows, the
+ * last id and the last write. Prints one line a learner reads as the recovery point and time, then
+ * stops the copy. Exits non-zero only when the restore itself fails.
+ */
+export function renderRestoreDrillScript(): string {
+    const d = DRILL_ENV;
+    const summary = `SELECT count(*) || ' ' || coalesce(max(id), 0) || ' ' || coalesce(floor(extract(epoch FROM max(greatest(created_at, updated_at))))::bigint, 0) FROM ${DATABASE.schema}.items`;
+    return `#!/bin/sh
+# The restore drill (renderers/postgres-backup.ts): restore beside the primary, compare, report.
+set -eu
+: "\${PGDATA:?set PGDATA}"
+: "\${${d.restoreScript}:?set ${d.restoreScript}}"
+sock="\${${d.socketDir}:-/tmp}"
+started=$(date +%s)
+sh "$${d.restoreScript}"
+log="$sock/restore-drill.log"
+if ! pg_ctl -D "$PGDATA" -l "$log" -w -t 600 \\
+    -o "-c listen_addresses= -c unix_socket_directories=$sock -c archive_mode=off -c port=5432" start >/dev/null; then
+    echo "restore drill: the restored instance did not start; its log:" >&2; cat "$log" >&2; exit 1
+fi
+stop() { pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true; }
+trap stop EXIT
+restored_sql() { PGPASSWORD="$(cat "$${d.ownerPasswordFile}")" psql -h "$sock" -p 5432 -U ${DATABASE.ownerUser} -d ${DATABASE.name} -XAtq -c "$1"; }
+waited=0
+until [ "$(restored_sql 'SELECT pg_is_in_recovery()')" = f ]; do
+    waited=$((waited + 1))
+    if [ "$waited" -gt 600 ]; then echo "restore drill: still replaying the archive after 600 s; its log:" >&2; cat "$log" >&2; exit 1; fi
+    sleep 1
+done
+seconds=$(( $(date +%s) - started ))
+set -- $(restored_sql "${summary}")
+rows=$1 last_id=$2 last_at=$3
+live=$(PGPASSWORD="$(cat "$${d.appPasswordFile}")" psql -XAtq -c "${summary}" \\
+    "host=$${d.primaryHost} port=\${${d.primaryPort}:-5432} user=$${d.appUser} dbname=${DATABASE.name} connect_timeout=10" 2>&1) || {
+    echo "restore drill: restored $rows rows (last id $last_id) in $seconds s; the live primary did not answer: $live"; exit 0; }
+set -- $live
+echo "restore drill: restored $rows rows (last id $last_id) in $seconds s; the primary has $1 rows (last id $2); lost $(( $1 > rows ? $1 - rows : 0 )) rows, recovery point $(( $3 > last_at ? $3 - last_at : 0 )) s"
 `;
 }

@@ -11,13 +11,14 @@ import * as path from "node:path";
 import { Client } from "pg";
 import { DATABASE } from "../../program/names";
 import { postgresSettings } from "../../renderers/postgres";
-import { BACKUP_ENV, archiveSettings, renderBaseBackupScript, renderRestoreScript } from "../../renderers/postgres-backup";
+import { BACKUP_ENV, DRILL_ENV, archiveSettings, renderBaseBackupScript, renderRestoreDrillScript, renderRestoreScript } from "../../renderers/postgres-backup";
 import {
     NEEDS, PostgresServer, Proc, TEST_ONLY_ARGS, freePort, makeTempDir, postgresBinDir, postgresRunAs, removeTempDir, run, skipUnless,
     startPostgresPrimary, waitFor, writeOwnedFile,
 } from "../support/servers";
 
-const rows = async (server: { query: PostgresServer["query"] }) => Number((await server.query("SELECT count(*) AS n FROM drill")).rows[0].n);
+const ITEMS = `${DATABASE.schema}.items`;
+const rows = async (server: { query: PostgresServer["query"] }) => Number((await server.query(`SELECT count(*) AS n FROM ${ITEMS}`)).rows[0].n);
 
 describe("renderers: Postgres backup and restore, against a real server (the restore drill)", function () {
     this.timeout(120_000);
@@ -35,19 +36,22 @@ describe("renderers: Postgres backup and restore, against a real server (the res
             if (runAs) fs.chownSync(path.join(dir, sub), runAs.uid, runAs.gid);
         }
         // archive_timeout 1 s here so the drill need not wait the rendered minute; the rest is as rendered.
-        primary = await startPostgresPrimary({ settings: { ...postgresSettings("primary"), ...archiveSettings({ archiveDir: path.join(dir, "wal"), timeoutSeconds: 1 }) } });
-        await primary.query("CREATE TABLE drill (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp(), batch text NOT NULL)");
+        // Stage 4's roles and pg_hba: the owner over the socket only, the app role over TCP.
+        primary = await startPostgresPrimary({
+            settings: { ...postgresSettings("primary"), ...archiveSettings({ archiveDir: path.join(dir, "wal"), timeoutSeconds: 1 }) },
+            leastPrivilege: { appCidr: "127.0.0.1/32" },
+        });
     });
     after(async () => {
         await primary?.close();
         if (dir) removeTempDir(dir);
     });
 
-    let marks: { afterFirstBatch: Date; firstBatchRows: number } | undefined;
+    let marks: { afterFirstBatch: Date; lastId: number } | undefined;
 
     const insert = async (batch: string, n: number) => {
-        await primary!.query("INSERT INTO drill (batch) SELECT $1 FROM generate_series(1, $2)", [batch, n]);
-        return (await primary!.query("SELECT max(id) AS id, pg_current_wal_lsn() AS lsn, clock_timestamp() AS at FROM drill")).rows[0] as { id: string; lsn: string; at: Date };
+        await primary!.query(`INSERT INTO ${ITEMS} (name) SELECT $1 || ' ' || g FROM generate_series(1, $2) g`, [batch, n]);
+        return (await primary!.query(`SELECT max(id) AS id, pg_current_wal_lsn() AS lsn, clock_timestamp() AS at FROM ${ITEMS}`)).rows[0] as { id: string; lsn: string; at: Date };
     };
 
     const backup = () => {
@@ -74,7 +78,8 @@ describe("renderers: Postgres backup and restore, against a real server (the res
         });
         const port = await freePort();
         const proc = new Proc(`postgres-restored-${name}:${port}`, bin("postgres"), ["-D", data, "-p", String(port), "-k", dir, ...TEST_ONLY_ARGS], { runAs, env: env() });
-        const config = { host: "127.0.0.1", port, user: DATABASE.ownerUser, password: primary!.password, database: DATABASE.name };
+        // The copy keeps the primary's pg_hba: the owner over the socket.
+        const config = { host: dir, port, user: DATABASE.ownerUser, password: primary!.password, database: DATABASE.name };
         const query = async (sql: string) => {
             const client = new Client({ ...config, connectionTimeoutMillis: 2000 });
             client.on("error", () => undefined);
@@ -109,9 +114,46 @@ describe("renderers: Postgres backup and restore, against a real server (the res
         for (const b of kept) assert.deepEqual(fs.readdirSync(path.join(dir, "base", b)).sort(), ["backup_manifest", "base.tar.gz", "pg_wal.tar.gz"]);
     });
 
+    it("runs the restore drill beside the live primary: restores, promotes, compares and reports in one line", async () => {
+        await insert("drill", 50);
+        const lsn = (await primary!.query("SELECT pg_current_wal_lsn() AS lsn")).rows[0].lsn;
+        await waitFor("the drill's writes archived", async () => {
+            const r = (await primary!.query("SELECT last_archived_wal, pg_walfile_name($1::pg_lsn) AS needed FROM pg_stat_archiver", [lsn])).rows[0];
+            return r.last_archived_wal !== null && r.last_archived_wal >= r.needed;
+        }, { timeoutMs: 20_000 });
+        const files = path.join(dir, "drill-files");
+        fs.mkdirSync(files);
+        if (runAs) fs.chownSync(files, runAs.uid, runAs.gid);
+        writeOwnedFile(path.join(files, "restore.sh"), renderRestoreScript(), runAs, 0o500);
+        writeOwnedFile(path.join(files, "drill.sh"), renderRestoreDrillScript(), runAs, 0o500);
+        writeOwnedFile(path.join(files, "owner"), primary!.password, runAs, 0o400);
+        writeOwnedFile(path.join(files, "app"), primary!.app!.password, runAs, 0o400);
+        const out = await run("drill.sh", "sh", [path.join(files, "drill.sh")], {
+            runAs, cwd: dir,
+            env: {
+                ...env(), PGDATA: path.join(dir, "drill-data"),
+                [BACKUP_ENV.backupDir]: path.join(dir, "base"), [BACKUP_ENV.archiveDir]: path.join(dir, "wal"),
+                [DRILL_ENV.restoreScript]: path.join(files, "restore.sh"), [DRILL_ENV.socketDir]: files,
+                [DRILL_ENV.ownerPasswordFile]: path.join(files, "owner"),
+                [DRILL_ENV.primaryHost]: primary!.host, [DRILL_ENV.primaryPort]: String(primary!.port),
+                [DRILL_ENV.appUser]: primary!.app!.user, [DRILL_ENV.appPasswordFile]: path.join(files, "app"),
+            },
+        });
+        const live = await rows(primary!);
+        const m = /restore drill: restored (\d+) rows \(last id (\d+)\) in (\d+) s; the primary has (\d+) rows \(last id (\d+)\); lost (\d+) rows, recovery point (\d+) s/.exec(out);
+        assert.ok(m, out);
+        console.log(`      [figures] ${m[0]} (the line the drill prints; its seconds on this machine)`);
+        assert.equal(Number(m[1]), live, "everything archived came back");
+        assert.equal(Number(m[4]), live, "the live primary, read as the app's role");
+        assert.equal(Number(m[6]), 0);
+        // The copy is stopped and the primary untouched.
+        assert.equal(fs.existsSync(path.join(dir, "drill-data", "postmaster.pid")), false, "the restored copy was stopped");
+        assert.equal(await rows(primary!), live);
+    });
+
     it("restores after the primary is lost: everything archived comes back, and the recovery point is what archive_timeout allows", async () => {
         const a = await insert("before the backup", 200);
-        marks = { afterFirstBatch: new Date(a.at), firstBatchRows: 200 };
+        marks = { afterFirstBatch: new Date(a.at), lastId: Number(a.id) };
         await new Promise((r) => setTimeout(r, 20)); // the target instant lies strictly between the batches
         await backup();
         const b = await insert("after the backup", 100);
@@ -132,12 +174,12 @@ describe("renderers: Postgres backup and restore, against a real server (the res
         const restored = await restore("end");
         try {
             const n = await rows(restored);
-            const last = (await restored.query("SELECT max(id) AS id, max(at) AS at FROM drill")).rows[0] as { id: string; at: Date };
+            const last = (await restored.query(`SELECT max(id) AS id, max(created_at) AS at FROM ${ITEMS}`)).rows[0] as { id: string; at: Date };
             // Nothing archived is lost, nothing invented, and what came back is a prefix: no hole.
             assert.ok(Number(last.id) >= Number(b.id), `restored up to id ${last.id}, archived up to ${b.id}`);
             assert.ok(Number(last.id) <= Number(c.id));
             assert.equal(n, Number(last.id), "rows 1..last, no gap");
-            assert.equal(Number((await restored.query("SELECT count(*) AS n FROM drill WHERE id <= " + a.id)).rows[0].n), Number(a.id));
+            assert.equal(Number((await restored.query(`SELECT count(*) AS n FROM ${ITEMS} WHERE id <= ${Number(a.id)}`)).rows[0].n), Number(a.id));
             const lostRows = Number(c.id) - Number(last.id);
             const lostSeconds = Math.max(0, (c.at.getTime() - new Date(last.at).getTime()) / 1000);
             console.log(`      [figures] restore drill: ${n} of ${c.id} acknowledged rows back, ${lostRows} lost ` +
@@ -153,9 +195,9 @@ describe("renderers: Postgres backup and restore, against a real server (the res
         // The target: after the first batch committed, before the second began (both archived).
         const pitr = await restore("pitr", { [BACKUP_ENV.targetTime]: marks.afterFirstBatch.toISOString() }); // as a learner pastes it: ISO 8601, UTC
         try {
-            const r = (await pitr.query("SELECT count(*) FILTER (WHERE batch = 'before the backup') AS first, count(*) FILTER (WHERE batch <> 'before the backup') AS later FROM drill")).rows[0];
-            assert.equal(Number(r.first), marks.firstBatchRows, "the first batch, complete");
-            assert.equal(Number(r.later), 0, "nothing committed after the target");
+            const r = (await pitr.query(`SELECT count(*) AS n, max(id) AS last FROM ${ITEMS}`)).rows[0];
+            assert.equal(Number(r.last), marks.lastId, "stops at the last write before the target");
+            assert.equal(Number(r.n), marks.lastId, "and everything before it, no gap");
             assert.match(pitr.logs(), /recovery stopping before commit/);
         } finally {
             await pitr.proc.stop("SIGINT", 15_000);
