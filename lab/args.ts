@@ -14,6 +14,9 @@ export const USAGE = `usage: npm run lab -- <command> [stage] [--yes]
   output <stage> [name] [--show-secrets]
                     a running stage's outputs, or one alone: npm run -s lab -- output 4 edgeCertificate > lab.crt
   diff <A> <B>      what changes from stage A to stage B (resources, profile, policies)
+  drill <stage> <drill>
+                    run one of the stage's drills: backup (a base backup now) or restore (restore
+                    the newest backup beside the primary and compare), e.g. npm run lab -- drill 6 restore
 
 stages: ${STAGE_NUMBERS.join(", ")}   e.g. npm run lab -- up 1`;
 
@@ -23,12 +26,17 @@ export type LabCommand =
     | { readonly name: "status" | "doctor"; readonly yes: boolean }
     | { readonly name: "output"; readonly stage: StageNumber; readonly key?: string; readonly showSecrets: boolean; readonly yes: boolean }
     | { readonly name: "diff"; readonly from: StageNumber; readonly to: StageNumber; readonly yes: boolean }
+    | { readonly name: "drill"; readonly stage: StageNumber; readonly drill: DrillName; readonly yes: boolean }
     | { readonly name: "help"; readonly yes: boolean };
 
 /** A mistake on the command line: one line, and the usage. */
 export class UsageError extends Error {}
 
-const COMMANDS = ["up", "preview", "verify", "down", "reset", "status", "output", "pull", "doctor", "diff", "help"] as const;
+const COMMANDS = ["up", "preview", "verify", "down", "reset", "status", "output", "pull", "doctor", "diff", "drill", "help"] as const;
+
+/** The drills `drill` runs against a running stage (lab/plan.ts says how, per drill). */
+export const DRILLS = ["backup", "restore"] as const;
+export type DrillName = (typeof DRILLS)[number];
 
 /** "3", "stage3": a stage of the journey; anything else says what is allowed. */
 export function parseStage(raw: string): StageNumber {
@@ -81,6 +89,12 @@ export function parseArgs(argv: readonly string[]): LabCommand {
         case "diff": {
             arity(2, 2);
             return { name: "diff", from: parseStage(rest[0]), to: parseStage(rest[1]), yes };
+        }
+        case "drill": {
+            if (rest.length !== 2) throw new UsageError(`drill needs a stage and a drill (${DRILLS.join(" or ")}), e.g. npm run lab -- drill 6 restore`);
+            const drill = rest[1] as DrillName;
+            if (!DRILLS.includes(drill)) throw new UsageError(`"${rest[1]}" is not a drill: use ${DRILLS.join(" or ")}`);
+            return { name: "drill", stage: parseStage(rest[0]), drill, yes };
         }
         default:
             return { name: "help", yes };

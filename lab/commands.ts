@@ -13,8 +13,9 @@ import type { LabEngine, Outputs, StackState } from "./engine";
 import type { StageNeeds } from "./needs";
 import { KUBERNETES, SERVICES } from "../program/names";
 import {
-    EnvSource, PolicyPlan, Requirement, WorkspacePlan, appEnvSources, commandLine, decideUp, policyPlan, requirementsOf, verifyTarget,
+    EnvSource, PolicyPlan, Requirement, WorkspacePlan, appEnvSources, commandLine, decideUp, drillPlan, policyPlan, requirementsOf, verifyTarget,
 } from "./plan";
+import type { DrillName } from "./args";
 import type { Probe } from "./probes";
 import { formatDuration, upSummary } from "./summary";
 
@@ -153,15 +154,18 @@ async function run(command: LabCommand, deps: LabDeps): Promise<number> {
             await requireAll(deps, ["pulumi"]);
             return output(command.stage, command.key, command.showSecrets, await deps.engine(), deps);
         }
+        case "drill": {
+            await requireAll(deps, ["pulumi"]);
+            const engine = await deps.engine();
+            await requireRunning(engine, command.stage, "drill");
+            await requireAll(deps, requirementsOf(profileOf(command.stage)).filter((r) => r !== "pulumi"));
+            return drill(command.stage, command.drill, engine, deps);
+        }
         case "verify": {
             await requireAll(deps, ["pulumi"]);
             const engine = await deps.engine();
             const stage = await targetStage(engine, command.stage, "verify");
-            // Before any call that would create the stack (reading outputs or config selects it).
-            const state = (await engine.stacks()).find((s) => s.stage === stage);
-            if (!state || state.resources === 0) {
-                throw new LabError(`${name(stage)} is not running (${state ? "it is down" : "it was never brought up"}), nothing to verify: npm run lab -- up ${stage}`);
-            }
+            await requireRunning(engine, stage, "verify");
             await requireAll(deps, requirementsOf(profileOf(stage)).filter((r) => r !== "pulumi"));
             return verify(stage, engine, deps);
         }
@@ -316,6 +320,37 @@ async function output(stage: StageNumber, key: string | undefined, showSecrets: 
         else if (typeof value === "string" && value.includes("\n")) io.out(`${k}: (${value.trim().split("\n").length} lines: npm run lab -- output ${stage} ${k})`);
         else io.out(`${k}: ${text(value)[0]}`);
     }
+    return EXIT.ok;
+}
+
+/** Before any call that would create the stack (reading outputs or config selects it): is it up? */
+async function requireRunning(engine: LabEngine, stage: StageNumber, verb: string): Promise<void> {
+    const state = (await engine.stacks()).find((s) => s.stage === stage);
+    if (!state || state.resources === 0) {
+        throw new LabError(`${name(stage)} is not running (${state ? "it is down" : "it was never brought up"}), nothing to ${verb}: npm run lab -- up ${stage}`);
+    }
+}
+
+/** The drill's steps one after the other, streamed; the first that fails ends it with what to look at. */
+async function drill(stage: StageNumber, which: DrillName, engine: LabEngine, deps: LabDeps): Promise<number> {
+    const { io } = deps;
+    const lab = await labConfig(engine, stage);
+    const stamp = new Date(deps.now()).toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-").toLowerCase();
+    const plan = drillPlan(lab, which, stamp);
+    if (!plan) {
+        const has = [...STAGES.values()].filter((p) => p.kubernetes?.backup).map((p) => p.stage);
+        throw new LabError(`${name(stage)} has no ${which} drill: the backups and the restore drill come with stage ${has.join(", ")}`);
+    }
+    io.out(`drill ${which} on ${name(stage)}: job ${plan.job} in ${plan.namespace}`);
+    for (const step of plan.steps) {
+        const code = await deps.exec(step.command[0], step.command.slice(1));
+        if (code !== 0) {
+            io.err(`lab: the ${which} drill failed to ${step.what} (${step.command.join(" ")} exited with ${code}); ` +
+                `its pod says why: kubectl --context ${lab.kubernetes.context} -n ${plan.namespace} describe job/${plan.job}`);
+            return EXIT.failed;
+        }
+    }
+    io.out(`drill ${which} done: the report is the log line above (kubectl -n ${plan.namespace} logs job/${plan.job})`);
     return EXIT.ok;
 }
 

@@ -9,6 +9,7 @@ import { dockerName } from "../builders/docker/common";
 import { KUBE_NAMESPACES, LABELS, PROJECT, SERVICES } from "../program/names";
 import type { LabConfig } from "../program/config";
 import type { StageNumber, StageProfile } from "../profiles/profile";
+import type { DrillName } from "./args";
 import type { VerifyTarget } from "./checks";
 
 /** The repository root: Pulumi.yaml, the stack files and the policy pack live there. */
@@ -204,5 +205,38 @@ export function verifyTarget(
         // a learner's own Postgres may listen there, and it is not the lab's.)
         databaseFromHost: [ports.db, ports.dbReplica].map((port) => ({ host: loopback, port })),
         appEnvironments,
+    };
+}
+
+/** How `drill` runs one drill on a stage: kubectl steps, in order, each a command line. */
+export interface DrillPlan {
+    /** The Job it starts (from the stage's CronJob), so the learner can look at it afterwards. */
+    readonly job: string;
+    readonly namespace: string;
+    readonly steps: { readonly what: string; readonly command: string[] }[];
+}
+
+/** The drills and the CronJob each one starts (builders/kubernetes/backup.ts creates them). */
+const DRILL_CRONJOBS: Record<DrillName, string> = { backup: SERVICES.postgresBackup, restore: SERVICES.postgresRestoreDrill };
+
+/**
+ * A drill starts a Job from its CronJob, follows its log to the end (the drill's own report), and
+ * then asks whether it completed: `kubectl logs -f` ends when the container does, whatever its
+ * exit code, so the verdict comes from the Job's condition. Null: the stage has no such drill.
+ */
+export function drillPlan(lab: LabConfig, drill: DrillName, stamp: string): DrillPlan | undefined {
+    if (lab.profile.target !== "kubernetes" || !lab.profile.kubernetes?.backup) return undefined;
+    const namespace = KUBE_NAMESPACES.data;
+    const job = `${DRILL_CRONJOBS[drill]}-${stamp}`;
+    const kubectl = (...args: string[]) => ["kubectl", "--context", lab.kubernetes.context, "-n", namespace, ...args];
+    return {
+        job,
+        namespace,
+        steps: [
+            { what: "start the drill", command: kubectl("create", "job", `--from=cronjob/${DRILL_CRONJOBS[drill]}`, job) },
+            // The first run may pull the Postgres image into the node: allow for it.
+            { what: "follow its log", command: kubectl("logs", "-f", `job/${job}`, "--pod-running-timeout=10m") },
+            { what: "check it completed", command: kubectl("wait", "--for=condition=complete", "--timeout=60s", `job/${job}`) },
+        ],
     };
 }

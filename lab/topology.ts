@@ -8,6 +8,7 @@ import { APP_ENV, LABELS, SERVICES, VAULT } from "../program/names";
 import { REPLICA_ENV } from "../renderers/postgres";
 import { VAULT_BOOTSTRAP_ENV } from "../renderers/vault";
 import { CHAOS_ENV } from "../renderers/chaos";
+import { BACKUP_ENV, DRILL_ENV } from "../renderers/postgres-backup";
 import type { Target } from "../profiles/profile";
 import type { RecordedResource } from "./record";
 
@@ -74,6 +75,8 @@ const FLOW_BY_ENV: Record<string, string> = {
     [APP_ENV.redisHost]: "cache-aside",
     [VAULT.env.addr]: "reads its credentials",
     [REPLICA_ENV.primaryHost]: "streaming replication",
+    [BACKUP_ENV.primaryHost]: "base backups (replication protocol)",
+    [DRILL_ENV.primaryHost]: "reads (SQL) to check its restore",
 };
 const BOOTSTRAP_FLOW = "writes secrets and the app's policy";
 

@@ -37,6 +37,9 @@ export const SERVICES = {
     /** Stage 6: the metrics server and the chaos job. */
     prometheus: "prometheus",
     chaos: "chaos",
+    /** Stage 6: base backups of the primary on a schedule, and the restore drill a learner runs. */
+    postgresBackup: "postgres-backup",
+    postgresRestoreDrill: "postgres-restore-drill",
 } as const;
 export type ServiceName = (typeof SERVICES)[keyof typeof SERVICES];
 

@@ -96,6 +96,12 @@ export interface KubernetesProfile {
     readonly observability: boolean;
     /** A CronJob deleting one random app pod on this schedule (cron syntax), with an RBAC role for that only. */
     readonly chaos?: { readonly schedule: string };
+    /**
+     * Disaster recovery for the primary: WAL archived to a volume of its own (a segment at most
+     * `archiveTimeoutSeconds` old: the recovery point), base backups on `schedule` (cron syntax)
+     * keeping the newest `keep`, and a restore drill the learner runs (renderers/postgres-backup.ts).
+     */
+    readonly backup?: { readonly schedule: string; readonly keep: number; readonly archiveTimeoutSeconds: number };
     /** The service level objective the stage states, read off the metrics Prometheus scrapes. */
     readonly slo?: { readonly availabilityPercent: number; readonly latencyMs: number; readonly latencyPercent: number };
 }

@@ -16,6 +16,7 @@ export const stage6: StageProfile = {
         regions: 2,
         observability: true,
         chaos: { schedule: "*/5 * * * *" },
+        backup: { schedule: "0 * * * *", keep: 3, archiveTimeoutSeconds: 60 },
         slo: { availabilityPercent: 99.5, latencyMs: 250, latencyPercent: 95 },
     },
     story: {
@@ -27,6 +28,7 @@ export const stage6: StageProfile = {
             "rolling 30 days. A chaos CronJob deletes one random app pod every five minutes, with a role that may " +
             "get, list and delete pods in the app's namespace and nothing else. A second app region, in a " +
             "namespace of its own, is Nginx's backup: when the first has no pod left, traffic fails over. " +
+            "The primary archives its WAL to a volume of its own and is backed up every hour; a restore drill proves the backups restore. " +
             "Every policy of the pack is mandatory.",
         tryThis: [
             "Open {entry}; then Prometheus: kubectl -n {opsNamespace} port-forward svc/prometheus 9090 and http://localhost:9090.",
@@ -37,6 +39,7 @@ export const stage6: StageProfile = {
             "Fail over: kubectl -n {appNamespace} scale deploy/app --replicas=0 and curl -sk {entry}/api/items still answers, from {appRegion2Namespace} (X-Instance names its pod); the autoscaler does not scale up from zero, so bring region 1 back with --replicas=2.",
             "The chaos job's one way out: kubectl -n {opsNamespace} get networkpolicy allow-chaos-egress-external -o yaml names the API server's own address and port (on kind the control-plane node's, port 6443), read at up from the cluster's default/kubernetes EndpointSlice, because NetworkPolicy judges a packet after kube-proxy's DNAT (10.96.0.1:443 becomes that address); if the control plane moves (a recreated node), npm run lab -- up 6 reads it again.",
             "The chaos role can do only that: kubectl auth can-i --as=system:serviceaccount:{opsNamespace}:chaos delete deployments -n {appNamespace} says no.",
+            "Disaster recovery: npm run lab -- drill 6 backup takes a base backup now (the postgres-backup CronJob takes one every hour, keeping three); write a few items, then npm run lab -- drill 6 restore restores the newest backup and the WAL archive into a fresh instance beside the primary and prints the rows it got back against the primary's, the rows lost, the recovery point and the recovery time.",
         ],
         lessons: [],
     },

@@ -17,6 +17,8 @@ import { DATABASE } from "../program/names";
 
 /** What the scripts read; the builder sets them, the tests set them the same way. */
 export const BACKUP_ENV = {
+    /** libpq's own: the primary pg_basebackup connects to (with PGPORT, PGUSER, PGPASSWORD). */
+    primaryHost: "PGHOST",
     /** Where the primary's archive_command puts WAL segments (a volume of its own). */
     archiveDir: "ARCHIVE_DIR",
     /** Where base backups go, one folder each (base-<UTC stamp>). */
@@ -58,7 +60,8 @@ export function archiveSettings(opts: ArchiveOptions): Record<string, string> {
     if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`archive timeoutSeconds must be a whole number of seconds >= 1, got ${timeout}`);
     return {
         archive_mode: "on",
-        archive_command: `test ! -f ${dir}/%f && cp %p ${dir}/%f.part && mv ${dir}/%f.part ${dir}/%f`,
+        // mkdir -p: a fresh volume holds no folder yet.
+        archive_command: `mkdir -p ${dir} && test ! -f ${dir}/%f && cp %p ${dir}/%f.part && mv ${dir}/%f.part ${dir}/%f`,
         archive_timeout: `${timeout}s`,
     };
 }
@@ -139,8 +142,8 @@ export const DRILL_ENV = {
     /** The owner's password (the restored copy keeps the primary's roles and pg_hba: owner over the socket). */
     ownerPasswordFile: "OWNER_PASSWORD_FILE",
     /** The live primary, read as the app's own role (DML on the lab schema, allowed from the pod network). */
-    primaryHost: "PRIMARY_HOST",
-    primaryPort: "PRIMARY_PORT",
+    primaryHost: "LIVE_PRIMARY_HOST",
+    primaryPort: "LIVE_PRIMARY_PORT",
     appUser: "APP_DB_USER",
     appPasswordFile: "APP_DB_PASSWORD_FILE",
 } as const;

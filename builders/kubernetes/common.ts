@@ -117,6 +117,8 @@ export interface PodArgs {
     readonly apiToken?: boolean;
     readonly restartPolicy?: "Always" | "OnFailure" | "Never";
     readonly terminationGracePeriodSeconds?: number;
+    /** Where the pod may run: beside the pod whose ReadWriteOnce volume it shares. */
+    readonly affinity?: Input.Affinity;
 }
 
 /** A pod spec with its own ServiceAccount and no API token; restricted when the stage hardens. */
@@ -130,6 +132,7 @@ export function podSpec(scope: KubeScope, args: PodArgs): Input.PodSpec {
         containers: args.containers,
         ...(args.volumes?.length ? { volumes: args.volumes } : {}),
         ...(args.restartPolicy ? { restartPolicy: args.restartPolicy } : {}),
+        ...(args.affinity ? { affinity: args.affinity } : {}),
         ...(args.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: args.terminationGracePeriodSeconds } : {}),
     };
 }

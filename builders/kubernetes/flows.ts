@@ -69,6 +69,12 @@ export function labFlows(profile: StageProfile): Flow[] {
     flows.push(
         { from: at(data, SERVICES.vaultBootstrap), to: at(data, SERVICES.vault), port: VAULT_PORT, why: "the bootstrap job writes the app's secret, policy and token" },
     );
+    if (profile.kubernetes?.backup) {
+        flows.push(
+            { from: at(data, SERVICES.postgresBackup), to: at(data, SERVICES.postgresPrimary), port: CONTAINER_PORTS.postgres, why: "base backups of the primary, over the replication protocol" },
+            { from: at(data, SERVICES.postgresRestoreDrill), to: at(data, SERVICES.postgresPrimary), port: CONTAINER_PORTS.postgres, why: "the restore drill compares its copy with the live primary" },
+        );
+    }
     if (profile.kubernetes?.observability) {
         for (const app of appNamespaces(profile)) {
             flows.push({ from: at(ops, SERVICES.prometheus), to: at(app, SERVICES.app), port: CONTAINER_PORTS.app, why: "Prometheus scrapes the app's /metrics" });

@@ -43,6 +43,17 @@ export const KUBERNETES_REQUIREMENTS: readonly Requirement[] = [
     },
     { field: "kubernetes.slo", holds: (p) => !p.kubernetes?.slo || p.kubernetes.observability, why: "an SLO is read off the metrics Prometheus scrapes: it needs kubernetes.observability" },
     { field: "kubernetes.regions", holds: (p) => [1, 2].includes(p.kubernetes?.regions ?? 1), why: "the lab has namespaces for one or two app regions" },
+    { field: "kubernetes.backup", holds: (p) => !p.kubernetes?.backup || p.database.replica, why: "base backups are taken by the replicator role, which exists with database.replica" },
+    {
+        field: "kubernetes.backup.keep",
+        holds: (p) => !p.kubernetes?.backup || (Number.isInteger(p.kubernetes.backup.keep) && p.kubernetes.backup.keep >= 1),
+        why: "keep at least the newest base backup (a whole number >= 1)",
+    },
+    {
+        field: "kubernetes.backup.archiveTimeoutSeconds",
+        holds: (p) => !p.kubernetes?.backup || (Number.isInteger(p.kubernetes.backup.archiveTimeoutSeconds) && p.kubernetes.backup.archiveTimeoutSeconds >= 1),
+        why: "a WAL segment is archived at least this often: the recovery point, in whole seconds >= 1",
+    },
 ];
 
 /**
@@ -72,7 +83,9 @@ export function buildKubernetesStage(lab: LabConfig): StageOutputs {
     }, opts);
     const scope: KubeScope = { stage: p.stage, ready: tiers.ready, hardening: p.hardening };
 
-    const database = new PostgresCluster("database", { scope, image: images.postgres, replica: p.database.replica, leastPrivilege: p.leastPrivilege }, opts);
+    const database = new PostgresCluster("database", {
+        scope, image: images.postgres, replica: p.database.replica, leastPrivilege: p.leastPrivilege, backup: kube.backup,
+    }, opts);
     const cache = p.cache ? new Cache("cache", { scope, image: images.redis, aclUsers: p.leastPrivilege }, opts) : undefined;
     const appCredentials: AppCredentials = { db: database.appLogin, redis: cache?.appLogin };
     const secrets = new SecretStore("secrets", { scope, image: images.vault, credentials: appCredentials }, opts);

@@ -4,7 +4,9 @@ import { CONTAINER_PORTS, DATABASE, IMAGE_USERS, KUBERNETES, KUBE_NAMESPACES, SE
 import {
     POSTGRES_IMAGE_ENV, POSTGRES_PATHS, postgresArgs, postgresSettings, renderPrimaryInitScript, renderReplicaEntrypoint,
 } from "../../renderers/postgres";
+import { archiveSettings, BACKUP_PATHS } from "../../renderers/postgres-backup";
 import { APP_DB_USER, LEAST_PRIVILEGE_ENV, POSTGRES_SECRET_PATHS } from "../../renderers/postgres-roles";
+import { BACKUP_ROOT, BackupSchedule, backupClaim, backupJobs } from "./backup";
 import { Login, baseOf, dirOf, generatedSecret, replicaEnvironment } from "../shared";
 import {
     KubeScope, Place, SCRIPT_MODE, SECRET_MODE, clusterService, configMap, containerSecurity, inLab, labLabels, meta, podSpec, resources,
@@ -26,6 +28,8 @@ export interface PostgresClusterArgs {
     readonly replica: boolean;
     /** The app gets a DML-only role (the profile's `leastPrivilege`); else it logs in as the owner. */
     readonly leastPrivilege: boolean;
+    /** WAL archiving, scheduled base backups and the restore drill (the profile's `kubernetes.backup`). */
+    readonly backup?: BackupSchedule;
 }
 
 /**
@@ -72,7 +76,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         const run = scratch("run", "/var/run/postgresql");
         const env = (key: string, value: string | number): EnvVar => ({ name: key, value: String(value) });
         const ready = { exec: { command: ["pg_isready", "-q", "-h", "127.0.0.1", "-U", DATABASE.ownerUser, "-d", DATABASE.name] } };
-        const container = (role: "primary" | "replica", extra: { command?: string[]; env: EnvVar[]; volumeMounts: VolumeMount[] }): Container => ({
+        const container = (role: "primary" | "replica", extra: { command?: string[]; env: EnvVar[]; volumeMounts: VolumeMount[]; settings?: Record<string, string> }): Container => ({
             name: "postgres",
             image: args.image,
             imagePullPolicy: "IfNotPresent",
@@ -85,7 +89,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
             ...containerSecurity(scope, IMAGE_USERS.postgres),
             env: [env(POSTGRES_IMAGE_ENV.dataDir, PGDATA), ...extra.env],
             volumeMounts: [{ name: "data", mountPath: POSTGRES_PATHS.dataDir }, tmp.mount, run.mount, ...extra.volumeMounts],
-            args: ["postgres", ...postgresArgs(postgresSettings(role))],
+            args: ["postgres", ...postgresArgs({ ...postgresSettings(role), ...extra.settings })],
         });
         const statefulSet = (service: string, c: Container, volumes: Volume[], dependsOn: pulumi.Resource[]) => {
             const sa = serviceAccount(at, service);
@@ -110,7 +114,10 @@ export class PostgresCluster extends pulumi.ComponentResource {
         const fromScripts = (volume: string, path: string): Volume =>
             ({ name: volume, configMap: { name: scripts.metadata.name, defaultMode: SCRIPT_MODE, items: [{ key: baseOf(path), path: baseOf(path) }] } });
 
+        // The archive goes to a volume of its own: losing the data volume leaves it (and the base backups).
+        const claim = args.backup && backupClaim(at);
         this.primary = statefulSet(SERVICES.postgresPrimary, container("primary", {
+            ...(args.backup ? { settings: archiveSettings({ archiveDir: BACKUP_PATHS.archiveDir, timeoutSeconds: args.backup.archiveTimeoutSeconds }) } : {}),
             env: [
                 env(POSTGRES_IMAGE_ENV.user, DATABASE.ownerUser),
                 env(POSTGRES_IMAGE_ENV.database, DATABASE.name),
@@ -121,11 +128,13 @@ export class PostgresCluster extends pulumi.ComponentResource {
             volumeMounts: [
                 { name: "init", mountPath: dirOf(POSTGRES_PATHS.primaryInitScript), readOnly: true },
                 { name: "passwords", mountPath: SECRETS_DIR, readOnly: true },
+                ...(claim ? [{ name: "backup", mountPath: BACKUP_ROOT }] : []),
             ],
         }), [
             fromScripts("init", POSTGRES_PATHS.primaryInitScript),
             { name: "passwords", secret: { secretName: passwords.metadata.name, defaultMode: SECRET_MODE } },
-        ], []);
+            ...(claim ? [{ name: "backup", persistentVolumeClaim: { claimName: claim.metadata.name } }] : []),
+        ], claim ? [claim] : []);
 
         if (replicationPassword) {
             // The replica gets its own Secret: the replication password and nothing else.
@@ -146,6 +155,20 @@ export class PostgresCluster extends pulumi.ComponentResource {
                 fromScripts("entrypoint", POSTGRES_PATHS.replicaEntrypoint),
                 { name: "passwords", secret: { secretName: replicaPasswords.metadata.name, defaultMode: SECRET_MODE } },
             ], [this.primary]);
+            if (args.backup && claim) {
+                // The drill's Secret: the owner's password (its copy keeps the primary's pg_hba: owner
+                // over the socket) and the app's (it reads the live primary as the app), nothing else.
+                const drillPasswords = secret(at, "postgres-drill-passwords", {
+                    [baseOf(POSTGRES_SECRET_PATHS.ownerPassword)]: this.ownerPassword,
+                    ...(lp ? { [baseOf(POSTGRES_SECRET_PATHS.appPassword)]: this.appLogin.password } : {}),
+                });
+                backupJobs({
+                    at, image: args.image, schedule: args.backup, claim, primaryHost: this.primaryHost,
+                    replicationSecret: replicaPasswords, drillSecret: drillPasswords,
+                    app: { user: this.appLogin.user, passwordFile: lp ? POSTGRES_SECRET_PATHS.appPassword : POSTGRES_SECRET_PATHS.ownerPassword },
+                    dependsOn: [this.primary],
+                });
+            }
         }
         this.registerOutputs({});
     }

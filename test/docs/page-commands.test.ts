@@ -22,7 +22,8 @@ function labCommands(text: string): string[][] {
         const tokens = m[1].trim().split(/\s+/);
         const args = [tokens[0]];
         for (const t of tokens.slice(1)) {
-            if (/^\d+$/.test(t) || /^--[a-z-]+$/.test(t) || (args[0] === "output" && args.length === 2 && /^[a-z][A-Za-z]+$/.test(t))) args.push(t);
+            if (/^\d+$/.test(t) || /^--[a-z-]+$/.test(t) || (args[0] === "output" && args.length === 2 && /^[a-z][A-Za-z]+$/.test(t))
+                || (args[0] === "drill" && args.length === 2 && /^[a-z]+$/.test(t))) args.push(t);
             else break;
         }
         if (!args.includes("N")) found.push(args);

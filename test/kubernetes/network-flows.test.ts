@@ -155,7 +155,8 @@ const STAGE5_FLOWS = [
     "devsecops-data/vault-bootstrap -> devsecops-data/vault:8200",
     ...dnsFlows(STAGE5_PODS),
 ];
-const STAGE6_PODS = [...STAGE5_PODS, "devsecops-app-2/app", "devsecops-ops/prometheus", "devsecops-ops/chaos"];
+const STAGE6_PODS = [...STAGE5_PODS, "devsecops-app-2/app", "devsecops-ops/prometheus", "devsecops-ops/chaos",
+    "devsecops-data/postgres-backup", "devsecops-data/postgres-restore-drill"];
 const STAGE6_FLOWS = [
     ...STAGE5_FLOWS.filter((f) => !f.includes("kube-dns")),
     "devsecops-edge/nginx -> devsecops-app-2/app:8080",
@@ -167,6 +168,8 @@ const STAGE6_FLOWS = [
     "devsecops-ops/prometheus -> devsecops-app-2/app:8080",
     "devsecops-ops/prometheus -> devsecops-edge/nginx:9113",
     "devsecops-ops/chaos -> api-server:6443",
+    "devsecops-data/postgres-backup -> devsecops-data/postgres-primary:5432",
+    "devsecops-data/postgres-restore-drill -> devsecops-data/postgres-primary:5432",
     ...dnsFlows(STAGE6_PODS),
 ];
 
@@ -200,6 +203,11 @@ const BLOCKED6 = [
     "devsecops-app/app -> devsecops-app-2/app:8080",
     "devsecops-app-2/app -> devsecops-ops/prometheus:9090",
     "devsecops-edge/nginx -> devsecops-ops/prometheus:9090",
+    // The backup jobs reach the primary, nothing else: not the replica, the cache or the secret store.
+    "devsecops-data/postgres-backup -> devsecops-data/postgres-replica:5432",
+    "devsecops-data/postgres-backup -> devsecops-data/vault:8200",
+    "devsecops-data/postgres-restore-drill -> devsecops-data/redis:6379",
+    "devsecops-app/app -> devsecops-data/postgres-backup:5432",
 ];
 
 for (const [stage, intended, blocked] of [["5", STAGE5_FLOWS, BLOCKED], ["6", STAGE6_FLOWS, BLOCKED6]] as const) {

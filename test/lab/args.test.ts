@@ -27,7 +27,7 @@ describe("lab CLI: arguments", () => {
 
     it("refuses an unknown command, naming the known ones", () => {
         assert.throws(() => parseArgs(["launch", "1"]), (e: Error) =>
-            e instanceof UsageError && e.message === 'unknown command "launch": use one of up, preview, verify, down, reset, status, output, pull, doctor, diff');
+            e instanceof UsageError && e.message === 'unknown command "launch": use one of up, preview, verify, down, reset, status, output, pull, doctor, diff, drill');
     });
 
     it("parses output with a stage, an optional output's name and --show-secrets only with a name", () => {
@@ -63,4 +63,13 @@ describe("lab CLI: arguments", () => {
         assert.throws(() => parseArgs(["status", "1"]), { message: "status takes no stage, got: 1" });
         assert.throws(() => parseArgs(["verify", "1", "2"]), { message: "verify takes at most 1 stage, got: 1 2" });
     });
+
+    it("parses a drill: a stage and the drill's name, each refused in one line", () => {
+        assert.deepEqual(parseArgs(["drill", "6", "restore"]), { name: "drill", stage: 6, drill: "restore", yes: false });
+        assert.deepEqual(parseArgs(["drill", "stage6", "backup", "--yes"]), { name: "drill", stage: 6, drill: "backup", yes: true });
+        assert.throws(() => parseArgs(["drill", "6"]), { message: "drill needs a stage and a drill (backup or restore), e.g. npm run lab -- drill 6 restore" });
+        assert.throws(() => parseArgs(["drill", "6", "explode"]), { message: '"explode" is not a drill: use backup or restore' });
+        assert.throws(() => parseArgs(["drill", "9", "restore"]), { message: '"9" is not a stage: use one of 1, 2, 3, 4, 5, 6' });
+    });
 });
+

@@ -142,7 +142,7 @@ describe("lab CLI: commands over a fake engine", () => {
         it("an unknown command", async () => {
             const h = harness();
             assert.equal(await runLab(["deploy", "1"], h.deps), EXIT.usage);
-            assert.deepEqual(h.err, ['lab: unknown command "deploy": use one of up, preview, verify, down, reset, status, output, pull, doctor, diff', "run `npm run lab -- help` for the commands"]);
+            assert.deepEqual(h.err, ['lab: unknown command "deploy": use one of up, preview, verify, down, reset, status, output, pull, doctor, diff, drill', "run `npm run lab -- help` for the commands"]);
             assert.deepEqual(h.calls, []);
         });
 
@@ -365,6 +365,42 @@ describe("lab CLI: commands over a fake engine", () => {
             const h = harness();
             assert.equal(await runLab([], h.deps), EXIT.ok);
             assert.match(h.out[0], /^usage: npm run lab -- <command>/);
+        });
+    });
+
+    describe("drill", () => {
+        it("restore on stage 6: starts the Job from its CronJob, follows its log, then checks it completed", async () => {
+            const h = harness({ running: { 6: 40 } });
+            assert.equal(await runLab(["drill", "6", "restore"], h.deps), EXIT.ok);
+            const execs = h.calls.filter((c) => c.startsWith("exec"));
+            const ctx = "kubectl --context kind-devsecops-journey -n devsecops-data";
+            assert.deepEqual(execs, [
+                `exec ${ctx} create job --from=cronjob/postgres-restore-drill postgres-restore-drill-19700101-000000`,
+                `exec ${ctx} logs -f job/postgres-restore-drill-19700101-000000 --pod-running-timeout=10m`,
+                `exec ${ctx} wait --for=condition=complete --timeout=60s job/postgres-restore-drill-19700101-000000`,
+            ]);
+            assert.deepEqual(h.out, [
+                "drill restore on stage 6 (Enterprise): job postgres-restore-drill-19700101-000000 in devsecops-data",
+                "drill restore done: the report is the log line above (kubectl -n devsecops-data logs job/postgres-restore-drill-19700101-000000)",
+            ]);
+            assert.ok(h.calls.indexOf("probe kubectl") < h.calls.indexOf(execs[0]) || !h.calls.includes("probe kubectl"), "probed before it ran");
+        });
+
+        it("a drill whose Job failed: one line with where to look, a non-zero exit", async () => {
+            const h = harness({ running: { 6: 40 }, failPull: "--for=condition=complete" });
+            assert.equal(await runLab(["drill", "6", "backup"], h.deps), EXIT.failed);
+            assert.equal(h.err.length, 1);
+            assert.match(h.err[0], /^lab: the backup drill failed to check it completed \(kubectl .* wait .*exited with 1\); its pod says why: kubectl --context kind-devsecops-journey -n devsecops-data describe job\/postgres-backup-19700101-000000$/);
+        });
+
+        it("a stage without backups, or one not running: one line, nothing started", async () => {
+            const h = harness({ running: { 4: 30 } });
+            assert.equal(await runLab(["drill", "4", "restore"], h.deps), EXIT.failed);
+            assert.deepEqual(h.err, ["lab: stage 4 (Shift-left security) has no restore drill: the backups and the restore drill come with stage 6"]);
+            const down = harness({ running: { 6: 0 } });
+            assert.equal(await runLab(["drill", "6", "restore"], down.deps), EXIT.failed);
+            assert.match(down.err[0], /^lab: stage 6 \(Enterprise\) is not running \(it is down\), nothing to drill: npm run lab -- up 6$/);
+            for (const x of [h, down]) assert.ok(!x.calls.some((c) => c.startsWith("exec")));
         });
     });
 

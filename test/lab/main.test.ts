@@ -40,7 +40,7 @@ describe("lab CLI: the entry point (npm run lab)", function () {
     it("exits 2 with one line on an unknown command", async () => {
         const r = await lab(["deploy"]);
         assert.equal(r.code, 2);
-        assert.equal(r.stderr.split("\n")[0], 'lab: unknown command "deploy": use one of up, preview, verify, down, reset, status, output, pull, doctor, diff');
+        assert.equal(r.stderr.split("\n")[0], 'lab: unknown command "deploy": use one of up, preview, verify, down, reset, status, output, pull, doctor, diff, drill');
         assert.equal(r.stdout, "");
     });
 

@@ -28,9 +28,10 @@ const SAMPLES: Record<string, unknown> = {
     kubernetes: stage5.kubernetes,
     chaos: stage6.kubernetes!.chaos,
     slo: stage6.kubernetes!.slo,
+    backup: stage6.kubernetes!.backup,
 };
 
-const OPTIONAL = new Set(["kubernetes", "chaos", "slo"]);
+const OPTIONAL = new Set(["kubernetes", "chaos", "slo", "backup"]);
 
 interface Flip { readonly field: string; readonly to: unknown; readonly profile: StageProfile }
 
@@ -67,7 +68,7 @@ export function flips(profile: StageProfile): Flip[] {
             else for (const to of variants(key, v)) out.push({ field: at.join("."), to, profile: setAt(profile, at, to) });
         }
         // Optional blocks this profile lacks, where their parent exists.
-        const absent = path.length === 0 ? ["kubernetes"] : path.join(".") === "kubernetes" ? ["chaos", "slo"] : [];
+        const absent = path.length === 0 ? ["kubernetes"] : path.join(".") === "kubernetes" ? ["chaos", "slo", "backup"] : [];
         for (const key of absent) {
             if (value[key] === undefined) out.push({ field: [...path, key].join("."), to: SAMPLES[key], profile: setAt(profile, [...path, key], SAMPLES[key]) });
         }
@@ -137,7 +138,7 @@ describe("every profile field means something to its builder (flipped one at a t
     it("walks every kind of field: booleans, choices, numbers, strings and optional blocks", () => {
         const fields = new Set(flips(stage6).map((f) => f.field));
         for (const f of ["cache", "tls", "database.replica", "loadBalancer", "kubernetes.podSecurity", "kubernetes.networkPolicy",
-            "kubernetes.autoscale.min", "kubernetes.chaos", "kubernetes.chaos.schedule", "kubernetes.slo", "kubernetes", "title", "stage", "target"]) {
+            "kubernetes.autoscale.min", "kubernetes.chaos", "kubernetes.chaos.schedule", "kubernetes.slo", "kubernetes.backup", "kubernetes.backup.keep", "kubernetes", "title", "stage", "target"]) {
             assert.ok(fields.has(f), f);
         }
         assert.deepEqual(flips(stage5).filter((f) => f.field === "kubernetes.podSecurity").map((f) => f.to), ["privileged", "baseline"]);

@@ -16,7 +16,7 @@ describe("stage 6 (Enterprise) on Kubernetes", () => {
 
     it("is stage 5 plus a second region, Prometheus and chaos: these workloads", () => {
         assert.deepEqual(workloads(run).map((w) => `${w.type.split(":").pop()} ${ref(w)}`).sort(), [
-            `CronJob ${ops}/chaos`,
+            `CronJob ${ops}/chaos`, `CronJob ${data}/postgres-backup`, `CronJob ${data}/postgres-restore-drill`,
             `Deployment ${app}/app`, `Deployment ${appRegion2}/app`, `Deployment ${data}/redis`, `Deployment ${data}/vault`,
             `Deployment ${edge}/nginx`, `Deployment ${ops}/prometheus`,
             `Job ${data}/vault-bootstrap`, `StatefulSet ${data}/postgres-primary`, `StatefulSet ${data}/postgres-replica`,
@@ -131,5 +131,41 @@ describe("stage 6 (Enterprise) on Kubernetes", () => {
         assert.match(tryThis, /nginx_http_requests_total/);
         assert.match(tryThis, /nginx_connections_active/);
         assert.deepEqual(story.lessons, []);
+    });
+
+    it("archives the primary's WAL to a volume of its own, backs it up on a schedule and ships a restore drill a learner starts", () => {
+        const primary = object(run, KUBE_TYPES.statefulSet, data, "postgres-primary");
+        const args: string[] = containersOf(primary)[0].args;
+        assert.ok(args.includes("archive_mode=on") && args.includes("archive_timeout=60s"), args.join(" "));
+        const archive = args.find((a) => a.startsWith("archive_command="))!;
+        assert.match(archive, /\/var\/lib\/postgresql\/backup\/wal\/%f/);
+        const claim = object(run, "kubernetes:core/v1:PersistentVolumeClaim", data, "postgres-backup");
+        const volumes = podTemplate(primary).spec.volumes;
+        assert.ok(volumes.some((v: any) => v.persistentVolumeClaim?.claimName === claim.inputs.metadata.name), "the primary mounts the backup claim");
+        assert.notEqual(claim.inputs.metadata.name, "data", "not the data volume: losing it leaves the backups");
+
+        const job = (name: string) => object(run, KUBE_TYPES.cronJob, data, name);
+        const backup = job("postgres-backup");
+        const drill = job("postgres-restore-drill");
+        assert.equal(backup.inputs.spec.schedule, "0 * * * *");
+        assert.equal(backup.inputs.spec.suspend, false);
+        assert.equal(drill.inputs.spec.suspend, true, "the drill runs when the learner starts it");
+        for (const cron of [backup, drill]) {
+            const pod = cron.inputs.spec.jobTemplate.spec.template.spec;
+            const term = pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0];
+            assert.deepEqual(term.labelSelector.matchLabels, { [LABELS.service]: "postgres-primary" }, "beside the primary: its claim is ReadWriteOnce");
+            assert.ok(pod.volumes.some((v: any) => v.persistentVolumeClaim?.claimName === claim.inputs.metadata.name));
+            const c = pod.containers[0];
+            assert.ok(!JSON.stringify(c.env).match(/PASSWORD=|"value":"[0-9a-f]{20,}"/i), "no password in the pod spec");
+            assert.equal(pod.automountServiceAccountToken, false);
+        }
+        const env = Object.fromEntries(containersOf({ inputs: { spec: backup.inputs.spec.jobTemplate.spec } } as any)[0].env.map((e: any) => [e.name, e.value]));
+        assert.equal(env.PGUSER, "replicator", "base backups need the replication role, nothing more");
+        assert.equal(env.BACKUP_KEEP, "3");
+        const drillSecret = object(run, KUBE_TYPES.secret, data, "postgres-drill-passwords");
+        assert.deepEqual(Object.keys(drillSecret.inputs.stringData).sort(), ["postgres-app-password", "postgres-owner-password"].sort());
+        const backupPod = backup.inputs.spec.jobTemplate.spec.template.spec;
+        const backupSecret = backupPod.volumes.find((v: any) => v.name === "passwords").secret.secretName;
+        assert.equal(backupSecret, "postgres-replication-password", "the backup job sees the replication password alone");
     });
 });
