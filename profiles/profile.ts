@@ -94,6 +94,11 @@ export interface KubernetesProfile {
     readonly regions: number;
     /** Prometheus scraping the app and Nginx (through an exporter sidecar): the golden signals. */
     readonly observability: boolean;
+    /**
+     * The pack's core pod rules enforced by the cluster itself at admission (a ValidatingAdmissionPolicy
+     * bound to the lab's namespaces), so a pod that breaks them is refused whoever applies it.
+     */
+    readonly admissionPolicy: boolean;
     /** A CronJob deleting one random app pod on this schedule (cron syntax), with an RBAC role for that only. */
     readonly chaos?: { readonly schedule: string };
     /**

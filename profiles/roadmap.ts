@@ -103,7 +103,7 @@ export const ROADMAP: Readonly<Record<StageNumber, readonly RoadmapEntry[]>> = {
         solution.mapped("Multi-layer Caching", "Redis only; no CDN or application-level layer yet"),
         solution.shown("Cache Invalidation Strategies", "the app deletes an item's cache entry on write and fills it only if unchanged", "test/faults/redis-stopped.test.ts"),
         solution.mapped("Distributed Caches", "one Redis; a cluster or Sentinel would make it highly available"),
-        solution.shown("Policy as Code (PaC)", "the CrossGuard pack with every policy mandatory, plus Pod Security admission in every namespace", "test/policies/k8s-stages.test.ts"),
+        solution.shown("Policy as Code (PaC)", "the CrossGuard pack with every policy mandatory before anything is deployed, and in the cluster itself Pod Security admission plus a ValidatingAdmissionPolicy holding the pack's core pod rules in CEL, so a `kubectl apply` around Pulumi is refused too", "test/kubernetes/admission.test.ts"),
         solution.shown("Advanced Observability", "Prometheus scraping the app's golden signals and the edge's exporter; an SLO and the queries that read it", "test/stages/stage6.test.ts"),
         solution.shown("Chaos Engineering", "a CronJob deletes a random app pod every five minutes, with a Role that can do only that", "test/stages/stage6.test.ts"),
         solution.mapped("Advanced Supply Chain Security", "not shown: CI scans images with Trivy; SBOMs, signing and provenance are the next step"),

@@ -18,6 +18,7 @@ export const stage5: StageProfile = {
         networkPolicy: "default-deny",
         regions: 1,
         observability: false,
+        admissionPolicy: false,
     },
     story: {
         roadmap: "5. Cloud Adoption & Modern Infrastructure (Scaling with Cloud-Native DevSecOps)",

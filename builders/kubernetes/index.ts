@@ -12,6 +12,7 @@ import { apiServerEndpoints, appNamespaces, externalFlows, labFlows, labNamespac
 import { Monitoring } from "./monitoring";
 import { Tiers } from "./network";
 import { Edge } from "./nginx";
+import { AdmissionPolicy } from "./admission";
 import { PostgresCluster } from "./postgres";
 import { Cache } from "./redis";
 import { SecretStore } from "./vault";
@@ -81,7 +82,9 @@ export function buildKubernetesStage(lab: LabConfig): StageOutputs {
         podSecurity: kube.podSecurity,
         policies: kube.networkPolicy === "default-deny" ? { flows: labFlows(p), external: externalFlows(p, apiServer) } : undefined,
     }, opts);
-    const scope: KubeScope = { stage: p.stage, ready: tiers.ready, hardening: p.hardening };
+    // The cluster's own admission rules first, so every pod of the lab is admitted by them too.
+    const admission = kube.admissionPolicy ? [new AdmissionPolicy("admission", { stage: p.stage }, opts).binding] : [];
+    const scope: KubeScope = { stage: p.stage, ready: [...tiers.ready, ...admission], hardening: p.hardening };
 
     const database = new PostgresCluster("database", {
         scope, image: images.postgres, replica: p.database.replica, leastPrivilege: p.leastPrivilege, backup: kube.backup,
